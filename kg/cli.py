@@ -1,0 +1,147 @@
+"""The ``kg`` command line: a thin layer over the library (the only module importing click)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import build as build_mod
+from .dossier import decode, parse, read
+from .errors import EXIT_DOSSIER_ERRORS, EXIT_OK, KgError
+from .export import DEFAULT_FORMATS, FORMATS, get_format, write
+from .record import extract as extract_record
+from .vocab import DEFAULT_BASE
+
+FORMAT_NAMES = sorted(FORMATS)
+
+
+def _fail(exc: KgError) -> None:
+    click.echo(f"kg: error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _formats(values: tuple[str, ...]) -> list[str]:
+    names: list[str] = []
+    for value in values:
+        for name in value.split(","):
+            try:
+                names.append(get_format(name.strip()).name)
+            except KeyError:
+                raise click.BadParameter(
+                    f"unknown format {name!r}; choose from {', '.join(FORMAT_NAMES)}",
+                    param_hint="--format") from None
+    return list(dict.fromkeys(names))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kg")
+def main() -> None:
+    """kg: space-mission dossiers to a linked knowledge graph.
+
+    \b
+    kg build                      build the bundled seeds into ./out/
+    kg build dossiers/ -o out/    build a folder of dossiers
+    kg extract seeds/000_*.txt    show what kg reads from one dossier
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, allow_dash=True))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default="out",
+              show_default=True, help="Directory to write into.")
+@click.option("-f", "--format", "formats", multiple=True,
+              help=f"Output format(s), repeatable or comma-separated: {', '.join(FORMAT_NAMES)}."
+                   f"  [default: {', '.join(DEFAULT_FORMATS)}]")
+@click.option("--base", default=DEFAULT_BASE, show_default=True,
+              help="Base IRI for the resources kg mints.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("-v", "--verbose", is_flag=True, help="List every problem, warnings included.")
+def build(paths: tuple[Path, ...], out_dir: Path, formats: tuple[str, ...], base: str,
+          quiet: bool, verbose: bool) -> None:
+    """Build dossiers (files or folders; default: the bundled seeds) into RDF files.
+
+    \b
+    Examples:
+      kg build
+      kg build my-dossiers/ -o build/ --format ttl,trig
+      kg build a.txt b.txt --base https://example.org/space/
+    Exit status: 0 ok, 1 some dossiers had errors (the rest are written), 2 usage error.
+    """
+    names = _formats(formats) if formats else list(DEFAULT_FORMATS)
+    try:
+        result = build_mod.build([str(p) for p in paths] or None, base=base)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--base") from None
+    except KgError as exc:
+        _fail(exc)
+    written = build_mod.write_outputs(result, out_dir, names)
+    for p in result.problems:
+        if p.severity == "error" or (not quiet and (verbose or p.severity == "not-understood")):
+            click.echo(str(p), err=True)
+    if not quiet:
+        s = result.summary()
+        click.echo(f"{s['dossiers']} dossiers, {s['triples']} triples in {s['graphs']} named "
+                   f"graphs ({s['quads']} quads)")
+        click.echo("entities: " + ", ".join(f"{k} {v}" for k, v in s["entities"].items()))
+        click.echo(f"lines not understood: {s['not_understood']}, warnings: {s['warnings']}, "
+                   f"errors: {s['errors']}" + ("" if verbose or not s["warnings"]
+                                               else " (-v lists warnings)"))
+        click.echo("wrote " + ", ".join(str(p) for p in written))
+    sys.exit(EXIT_DOSSIER_ERRORS if result.errors else EXIT_OK)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, allow_dash=True))
+def extract(file: Path) -> None:
+    """Print the record kg reads from one dossier, as JSON ('-' reads stdin).
+
+    \b
+    Example:
+      kg extract seeds/000_9d7a1e61a93c14a6.txt
+    """
+    try:
+        if str(file) == "-":
+            dossier = parse(decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
+        else:
+            dossier = read(file)
+    except KgError as exc:
+        _fail(exc)
+    rec = extract_record(dossier)
+    click.echo(json.dumps(rec.as_json(), indent=1, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, allow_dash=True))
+@click.option("-f", "--format", "fmt", default="ttl", show_default=True,
+              help=f"One of: {', '.join(FORMAT_NAMES)}.")
+@click.option("-o", "--output", "out", default="-", show_default=True,
+              help="File to write, '-' for stdout.")
+@click.option("--base", default=DEFAULT_BASE, show_default=True, help="Base IRI.")
+def convert(paths: tuple[Path, ...], fmt: str, out: str, base: str) -> None:
+    """Build dossiers and write one format to a file or stdout.
+
+    \b
+    Example:
+      kg convert seeds/ -f nq | wc -l
+    """
+    name = _formats((fmt,))[0]
+    try:
+        result = build_mod.build([str(p) for p in paths] or None, base=base)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--base") from None
+    except KgError as exc:
+        _fail(exc)
+    for p in result.errors:
+        click.echo(str(p), err=True)
+    if out == "-":
+        write(result.quads, sys.stdout.buffer, name, base)
+        sys.stdout.buffer.flush()
+    else:
+        write(result.quads, out, name, base)
+    sys.exit(EXIT_DOSSIER_ERRORS if result.errors else EXIT_OK)
+
+
+# --- store commands (load, export) are registered below this line ---

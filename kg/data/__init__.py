@@ -1,0 +1,1 @@
+"""Data files shipped with kg: the ontology and the JSON-LD context."""

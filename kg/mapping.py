@@ -1,0 +1,339 @@
+"""Records to RDF: stable IRIs, cross-dossier linking, one named graph per dossier."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from .errors import Problem
+from .record import Record
+from .values import When, decimal_text
+from .vocab import (
+    KG,
+    PROV,
+    RDF_TYPE,
+    RDFS_LABEL,
+    SKOS,
+    XSD,
+    iri,
+    name_key,
+    pad_key,
+    site_key,
+)
+
+# field -> (node, property local name, kind, class or scheme)
+FIELDS: dict[str, tuple[str, str, str, str | None]] = {
+    "mission_type": ("mission", "missionType", "concept", "mission-type"),
+    "operator": ("mission", "operator", "entity", "Organization"),
+    "duration": ("mission", "missionDuration", "duration", None),
+    "duration_note": ("mission", "missionDurationNote", "text", None),
+    "programme": ("mission", "programme", "entity", "Programme"),
+    "previous_mission": ("mission", "previousMission", "mission", None),
+    "next_mission": ("mission", "nextMission", "mission", None),
+    "disposal_type": ("mission", "disposalType", "text", None),
+    "last_contact": ("mission", "lastContact", "when", None),
+    "end_of_mission": ("mission", "endOfMission", "when", None),
+    "crew_size": ("mission", "crewSize", "int", None),
+    "website": ("mission", "website", "uri", None),
+    "aliases": ("mission", SKOS + "altLabel", "text", None),
+    "cospar_id": ("spacecraft", "cosparId", "text", None),
+    "satcat": ("spacecraft", "satcatNumber", "satcat", None),
+    "harvard_designation": ("spacecraft", "harvardDesignation", "text", None),
+    "short_name": ("spacecraft", "shortName", "text", None),
+    "spacecraft_model": ("spacecraft", "spacecraftModel", "entity", "SpacecraftModel"),
+    "bus": ("spacecraft", "bus", "entity", "SpacecraftBus"),
+    "manufacturer": ("spacecraft", "manufacturer", "entity", "Organization"),
+    "launch_mass": ("spacecraft", "launchMassKg", "decimal", None),
+    "dry_mass": ("spacecraft", "dryMassKg", "decimal", None),
+    "landing_mass": ("spacecraft", "landingMassKg", "decimal", None),
+    "payload_mass": ("spacecraft", "payloadMassKg", "decimal", None),
+    "bol_mass": ("spacecraft", "bolMassKg", "decimal", None),
+    "power": ("spacecraft", "powerW", "decimal", None),
+    "dimensions": ("spacecraft", "dimensions", "text", None),
+    "decay_date": ("spacecraft", "decayDate", "when", None),
+    "landing_date": ("spacecraft", "landingDate", "when", None),
+    "landing_site": ("spacecraft", "landingSiteName", "text", None),
+    "orbit_reference": ("spacecraft", "orbitReference", "concept", "orbit-reference"),
+    "orbit_regime": ("spacecraft", "orbitRegime", "regime", "orbit-regime"),
+    "periapsis": ("spacecraft", "periapsis", "length", None),
+    "apoapsis": ("spacecraft", "apoapsis", "length", None),
+    "semi_major_axis": ("spacecraft", "semiMajorAxis", "length", None),
+    "eccentricity": ("spacecraft", "eccentricity", "decimal", None),
+    "inclination": ("spacecraft", "inclinationDeg", "decimal", None),
+    "orbital_period": ("spacecraft", "orbitalPeriod", "duration", None),
+    "orbit_epoch": ("spacecraft", "orbitEpoch", "when", None),
+    "instruments": ("spacecraft", "carriesInstrument", "instrument", "Instrument"),
+    "launch_time": ("launch", "launchTime", "when", None),
+    "launch_vehicle": ("launch", "launchVehicle", "entity", "LaunchVehicle"),
+    "vehicle_serial": ("launch", "vehicleSerialNumber", "text", None),
+    "upper_stage": ("launch", "upperStage", "entity", "RocketStage"),
+    "launch_site": ("launch", "launchSite", "entity", "LaunchSite"),
+    "launch_pad": ("launch", "launchPad", "pad", "LaunchPad"),
+    "launch_contractor": ("launch", "launchContractor", "entity", "Organization"),
+    "debris_count": ("launch", "debrisPieceCount", "int", None),
+    "debris_decay_start": ("launch", "debrisDecayStart", "when", None),
+    "debris_decay_end": ("launch", "debrisDecayEnd", "when", None),
+}
+
+SCHEMES = {
+    "mission-type": "Mission types",
+    "orbit-reference": "Orbit references",
+    "orbit-regime": "Orbit regimes",
+}
+REGIME_PROPS = {"achieved": "achievedOrbitRegime", "intended": "intendedOrbitRegime"}
+
+_XSD_STRING = NamedNode(XSD + "string")
+_TYPE = NamedNode(RDF_TYPE)
+_LABEL = NamedNode(RDFS_LABEL)
+
+
+def kg(local: str) -> NamedNode:
+    """A term of the kg ontology (or a full IRI passed through)."""
+    return NamedNode(local if "://" in local else KG + local)
+
+
+def typed(value: str, datatype: str) -> Literal:
+    return Literal(value, datatype=NamedNode(XSD + datatype))
+
+
+def entity_key(cls: str, name: str) -> str:
+    """Merge key of a shared entity of class ``cls``."""
+    return site_key(name) if cls == "LaunchSite" else name_key(name)
+
+
+def _pick_label(forms: Counter[str]) -> str:
+    # Deterministic: the fullest spelling, then the most used, then the first in code-point order.
+    return min(forms, key=lambda s: (-len(s), -forms[s], s))
+
+
+@dataclass
+class Index:
+    """What the whole corpus knows: which names denote which mission, and canonical labels."""
+
+    titles: dict[str, str] = field(default_factory=dict)  # mission key -> title
+    aliases: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    forms: dict[tuple[str, str], Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter))
+    problems: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> Index:
+        index = cls()
+        records = list(records)
+        for rec in records:
+            index.titles[name_key(rec.title)] = rec.title
+        for rec in records:
+            for name in [*rec.values("aliases"), *rec.values("short_name")]:
+                key = name_key(name)
+                if key and key not in index.titles:
+                    index.aliases[key].add(rec.title)
+            for fname, (_node, _prop, kind, cls_) in FIELDS.items():
+                if kind in {"entity", "concept", "regime"} and cls_:
+                    for v in rec.values(fname):
+                        name = v[0] if kind == "regime" else v
+                        index.forms[(cls_, entity_key(cls_, name))][name] += 1
+            site = rec.get("launch_site")
+            for pad in rec.values("launch_pad"):
+                skey = entity_key("LaunchSite", site) if site else ""
+                index.forms[("LaunchPad", f"{skey}|{pad_key(pad)}")][pad] += 1
+            for ref_field in ("previous_mission", "next_mission"):
+                for ref in rec.values(ref_field):
+                    key = index.mission_key(ref, rec.file)
+                    if key not in index.titles:
+                        index.forms[("Mission", key)][ref] += 1
+        return index
+
+    def mission_key(self, name: str, file: str | None = None) -> str:
+        """Key of the mission a name denotes: a dossier's title, else its alias, else itself."""
+        key = name_key(name)
+        if key in self.titles:
+            return key
+        owners = self.aliases.get(key)
+        if owners and len(owners) == 1:
+            return name_key(next(iter(owners)))
+        if owners and file:
+            self.problems.append(Problem(
+                "warning", file, None,
+                f"mission name {name!r} is an alias of several dossiers "
+                f"({', '.join(sorted(owners))}); not linked to any of them"))
+        return key
+
+    def mission_label(self, key: str) -> str:
+        if key in self.titles:
+            return self.titles[key]
+        return _pick_label(self.forms[("Mission", key)])
+
+    def label(self, cls: str, key: str, fallback: str) -> str:
+        forms = self.forms.get((cls, key))
+        return _pick_label(forms) if forms else fallback
+
+
+class GraphWriter:
+    """Collects the quads of one dossier's named graph."""
+
+    def __init__(self, graph: str):
+        self.graph = NamedNode(graph)
+        self.quads: list[Quad] = []
+
+    def add(self, s: NamedNode, p: NamedNode, o: NamedNode | Literal) -> None:
+        self.quads.append(Quad(s, p, o, self.graph))
+
+    def node(self, s: NamedNode, cls: NamedNode | Iterable[NamedNode], label: str) -> NamedNode:
+        for c in [cls] if isinstance(cls, NamedNode) else cls:
+            self.add(s, _TYPE, c)
+        self.add(s, _LABEL, Literal(label))
+        return s
+
+
+def dossier_iri(base: str, title: str) -> str:
+    return iri(base, "Dossier", name_key(title))
+
+
+def map_record(rec: Record, index: Index, base: str) -> list[Quad]:
+    """The quads of one dossier's named graph (graph IRI = the dossier IRI)."""
+    key = name_key(rec.title)
+    dossier = NamedNode(dossier_iri(base, rec.title))
+    g = GraphWriter(dossier.value)
+    mission = NamedNode(iri(base, "Mission", key))
+    nodes = {
+        "mission": g.node(mission, kg("Mission"), rec.title),
+        "spacecraft": g.node(NamedNode(iri(base, "Spacecraft", key)), kg("Spacecraft"),
+                             f"{rec.title} (spacecraft)"),
+        "launch": g.node(NamedNode(iri(base, "Launch", key)), kg("Launch"),
+                         f"{rec.title} (launch)"),
+    }
+    g.add(mission, kg("spacecraft"), nodes["spacecraft"])
+    g.add(mission, kg("launch"), nodes["launch"])
+    g.add(mission, NamedNode(PROV + "wasDerivedFrom"), dossier)
+    g.node(dossier, [kg("Dossier"), NamedNode(PROV + "Entity")], f"dossier {rec.file}")
+    g.add(dossier, kg("fileName"), Literal(rec.file))
+    g.add(dossier, kg("sha256"), Literal(rec.sha256))
+
+    stated: dict[str, set[str]] = defaultdict(set)  # field -> property IRIs it produced
+    for fname, facts in rec.facts.items():
+        spec = FIELDS.get(fname)
+        if spec is None:
+            continue
+        node_name, prop, kind, cls = spec
+        subject = nodes[node_name]
+        for fact in facts:
+            for p, o in _objects(kind, prop, cls, fact.value, rec, index, base, key, g):
+                g.add(subject, p, o)
+                stated[fname].add(p.value)
+    _source_lines(g, rec, dossier, stated)
+    return g.quads
+
+
+def _objects(kind: str, prop: str, cls: str | None, value: Any, rec: Record, index: Index,
+             base: str, mkey: str, g: GraphWriter) -> list[tuple[NamedNode, Any]]:
+    p = kg(prop)
+    if kind == "text":
+        return [(p, Literal(str(value)))]
+    if kind == "uri":
+        return [(p, typed(str(value), "anyURI"))]
+    if kind == "int":
+        return [(p, typed(str(value), "integer"))]
+    if kind == "decimal":
+        return [(p, typed(decimal_text(Decimal(value)), "decimal"))]
+    if kind == "duration":
+        return [(p, typed(value, "duration"))]
+    if kind == "when":
+        assert isinstance(value, When)
+        return [(p, typed(value.lexical(), value.datatype))]
+    if kind == "satcat":
+        if isinstance(value, int):
+            return [(p, typed(str(value), "integer"))]
+        return [(p, Literal(str(value)))]  # kept as written; the shapes flag it
+    if kind == "length":
+        number, unit = value
+        return [(kg(prop + {"km": "Km", "AU": "AU"}[unit]), typed(decimal_text(number), "decimal"))]
+    if kind == "mission":
+        ref_key = index.mission_key(value, rec.file)
+        node = NamedNode(iri(base, "Mission", ref_key))
+        g.node(node, kg("Mission"), index.mission_label(ref_key))
+        return [(p, node)]
+    if kind == "instrument":
+        node = NamedNode(iri(base, "Instrument", mkey, name_key(value)))
+        g.node(node, kg("Instrument"), value)
+        return [(p, node)]
+    if kind in {"concept", "regime"}:
+        assert cls is not None
+        name, qual = value if kind == "regime" else (value, None)
+        ckey = name_key(name)
+        node = NamedNode(iri(base, cls, ckey))
+        label = index.label(cls, ckey, name)
+        g.node(node, NamedNode(SKOS + "Concept"), label)
+        g.add(node, NamedNode(SKOS + "prefLabel"), Literal(label))
+        scheme = NamedNode(iri(base, "scheme", cls))
+        g.add(node, NamedNode(SKOS + "inScheme"), scheme)
+        g.node(scheme, NamedNode(SKOS + "ConceptScheme"), SCHEMES[cls])
+        if kind == "regime":
+            p = kg(REGIME_PROPS.get(qual or "", "orbitRegime"))
+        return [(p, node)]
+    if kind == "pad":
+        site = rec.get("launch_site")
+        skey = entity_key("LaunchSite", site) if site else ""
+        pkey = pad_key(value)
+        keys = (skey, pkey) if skey else (pkey,)
+        node = NamedNode(iri(base, "LaunchPad", *keys))
+        g.node(node, kg("LaunchPad"), index.label("LaunchPad", f"{skey}|{pkey}", value))
+        if site:
+            site_node = _entity(g, index, base, "LaunchSite", site)
+            g.add(node, kg("partOfSite"), site_node)
+        return [(p, node)]
+    if kind == "entity":
+        assert cls is not None
+        return [(p, _entity(g, index, base, cls, value))]
+    raise ValueError(f"unknown field kind {kind!r}")
+
+
+def _entity(g: GraphWriter, index: Index, base: str, cls: str, name: str) -> NamedNode:
+    key = entity_key(cls, name)
+    node = NamedNode(iri(base, cls, key))
+    classes = [kg(cls)]
+    if cls == "SpacecraftBus":
+        classes.append(kg("SpacecraftModel"))
+    g.node(node, classes, index.label(cls, key, name))
+    return node
+
+
+def _source_lines(g: GraphWriter, rec: Record, dossier: NamedNode,
+                  stated: dict[str, set[str]]) -> None:
+    by_line: dict[int, dict[str, Any]] = {}
+    for s in rec.lines:
+        entry = by_line.setdefault(s.line, {"section": s.section, "fields": set(),
+                                            "key": None, "value": None, "understood": True})
+        entry["fields"].update(s.fields)
+        if s.key is not None:
+            entry["key"], entry["value"] = s.key, s.value
+        if s.status == "not-understood":
+            entry["understood"] = False
+    for number in sorted(by_line):
+        entry = by_line[number]
+        node = NamedNode(f"{dossier.value}#L{number}")
+        g.node(node, kg("SourceLine"), f"{rec.file} line {number}")
+        g.add(dossier, kg("sourceLine"), node)
+        g.add(node, kg("lineNumber"), typed(str(number), "integer"))
+        g.add(node, kg("section"), Literal(entry["section"]))
+        if entry["key"] is not None:
+            g.add(node, kg("key"), Literal(entry["key"]))
+            g.add(node, kg("rawValue"), Literal(entry["value"] or ""))
+            g.add(node, kg("understood"), typed("true" if entry["understood"] else "false",
+                                                "boolean"))
+        for fname in sorted(entry["fields"]):
+            for prop in sorted(stated.get(fname, ())):
+                g.add(node, kg("statesProperty"), NamedNode(prop))
+
+
+def sort_key(q: Quad) -> tuple[str, str, str, str]:
+    """Order for deterministic output: graph, subject, predicate, object (as N-Triples terms)."""
+    return (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
+
+
+def dedupe_sorted(quads: Iterable[Quad], key: Callable[[Quad], Any] = sort_key) -> list[Quad]:
+    return sorted(set(quads), key=key)

@@ -1,0 +1,1 @@
+"""SPARQL queries shipped with kg (package data, read with importlib.resources)."""

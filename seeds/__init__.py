@@ -1,0 +1,1 @@
+"""The bundled seed dossiers (package data, so an installed kg can build them)."""

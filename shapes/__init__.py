@@ -1,0 +1,1 @@
+"""SHACL shapes shipped with kg (package data, read with importlib.resources)."""
