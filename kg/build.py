@@ -34,7 +34,9 @@ def find_dossiers(paths: Iterable[str | Path]) -> list[Path]:
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        if str(raw) == "-":
+            found.append(path)  # standard input
+        elif path.is_dir():
             inside = sorted(p for p in path.rglob(f"*{DOSSIER_SUFFIX}") if p.is_file())
             if not inside:
                 raise KgError(f"no dossiers (*{DOSSIER_SUFFIX} files) in this directory",
@@ -44,7 +46,8 @@ def find_dossiers(paths: Iterable[str | Path]) -> list[Path]:
             found.append(path)
         else:
             raise KgError("no such file or directory", str(path))
-    return found
+    # One order whatever the order given, so outputs and duplicate handling are deterministic.
+    return sorted(set(found), key=lambda p: (p.name, str(p)))
 
 
 @dataclass

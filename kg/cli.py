@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from . import build as build_mod
+from .build import build as build_dataset
+from .build import write_outputs
 from .dossier import decode, parse, read
 from .errors import EXIT_DOSSIER_ERRORS, EXIT_OK, KgError
 from .export import DEFAULT_FORMATS, FORMATS, get_format, write
@@ -72,12 +73,12 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: tuple[str, ...], base
     """
     names = _formats(formats) if formats else list(DEFAULT_FORMATS)
     try:
-        result = build_mod.build([str(p) for p in paths] or None, base=base)
+        result = build_dataset([str(p) for p in paths] or None, base=base)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--base") from None
     except KgError as exc:
         _fail(exc)
-    written = build_mod.write_outputs(result, out_dir, names)
+    written = write_outputs(result, out_dir, names)
     for p in result.problems:
         if p.severity == "error" or (not quiet and (verbose or p.severity == "not-understood")):
             click.echo(str(p), err=True)
@@ -129,7 +130,7 @@ def convert(paths: tuple[Path, ...], fmt: str, out: str, base: str) -> None:
     """
     name = _formats((fmt,))[0]
     try:
-        result = build_mod.build([str(p) for p in paths] or None, base=base)
+        result = build_dataset([str(p) for p in paths] or None, base=base)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--base") from None
     except KgError as exc:

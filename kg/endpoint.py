@@ -246,7 +246,10 @@ class Client:
         """``{gsp}?graph=IRI``; a GSP request without a graph is never built."""
         if not graph:
             raise EndpointError("refusing a Graph Store request without a named graph")
-        ox.NamedNode(graph)  # must be an IRI
+        try:
+            ox.NamedNode(graph)
+        except ValueError as err:
+            raise EndpointError(f"graph name <{graph}> is not an IRI: {err}") from err
         base = self.config.gsp_url
         if base is None:
             raise EndpointError("no Graph Store endpoint configured")
@@ -307,8 +310,9 @@ def swap_update(stage: str, graph: str) -> str:
     """
     s, g = iri_ref(stage), iri_ref(graph)
     return (
-        f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ "
-        f"{{ SELECT ?x WHERE {{ GRAPH {s} {{ ?x ?y ?z }} }} LIMIT 1 }} GRAPH {g} {{ ?s ?p ?o }} }} ;\n"
+        f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{\n"
+        f"  {{ SELECT ?x WHERE {{ GRAPH {s} {{ ?x ?y ?z }} }} LIMIT 1 }}\n"
+        f"  GRAPH {g} {{ ?s ?p ?o }} }} ;\n"
         f"ADD SILENT GRAPH {s} TO GRAPH {g} ;\n"
         f"DROP SILENT GRAPH {s}"
     )

@@ -45,7 +45,7 @@ def _prefixes(base: str) -> dict[str, str]:
 
 def _ox_writer(fmt: ox.RdfFormat, dataset: bool, prefixed: bool):
     def write(quads: Sequence[ox.Quad], out: IO[bytes], base: str) -> None:
-        data: Iterable[Any] = sorted(quads, key=sort_key) if dataset else triples(quads)
+        data: Iterable[Any] = sorted(set(quads), key=sort_key) if dataset else triples(quads)
         kwargs = {"prefixes": _prefixes(base)} if prefixed else {}
         ox.serialize(data, out, format=fmt, **kwargs)
     return write

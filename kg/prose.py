@@ -140,7 +140,7 @@ def read_name(text: str) -> tuple[str, int] | None:
 
 
 _ALIAS_TRIGGER = re.compile(
-    r"\b(?:"
+    r"(?:\b|(?=\())(?:"
     r"(?:also|better|commonly|widely|sometimes|often) known (?:in the West )?as"
     r"|known (?:in the West |internationally |abroad )?as"
     r"|(?:also|often|sometimes|commonly|alternatively) (?:written|spelled|spelt|called|named|"
@@ -197,11 +197,14 @@ def aliases(dossier: Dossier) -> list[Found]:
         if block.section != "lead" and not _ALIAS_SECTION.search(block.section):
             continue
         for m in _ALIAS_TRIGGER.finditer(sentence):
+            harvard = "harvard" in m.group(0).lower()
             for name in _names_after(sentence[m.end():]):
                 name = name.strip(" \"'“”‘’")
                 if not name or cospar_ok(name.upper()) or name.replace(" ", "").isdigit():
                     continue
                 out.append(Found("aliases", name, block.line, block.section))
+                if harvard:
+                    out.append(Found("harvard_designation", name, block.line, block.section))
     return out
 
 
@@ -235,7 +238,7 @@ def site_and_pad(dossier: Dossier) -> list[Found]:
 # ------------------------------------------------------------------ stages, vehicle, serial
 
 _STAGE = re.compile(
-    r"\b(?:the|a|an|its|their)\s+(?P<name>[A-Z][\w-]*(?:\s+[A-Z0-9][\w-]*){0,2})\s+"
+    r"\b(?:[Tt]he|[Aa]n?|[Ii]ts|[Tt]heir)\s+(?P<name>[A-Z][\w-]*(?:\s+[A-Z0-9][\w-]*){0,2})\s+"
     r"(?:(?:upper|escape|kick|third|fourth|fifth|final|transfer|boost|apogee)\s+)?stage\b"
 )
 _GENERIC_CAP = {"The", "A", "An", "It", "Its", "This", "First", "Second", "Third", "Fourth"}
@@ -294,7 +297,7 @@ _KINDS = (r"camera|spectrometer|spectrograph|magnetometer|radiometer|photometer|
           r"telescope|detector|counter|analy[sz]er|altimeter|imager|radar|sensor|experiment|"
           r"instrument|probe|sounder|dosimeter|seismometer|antenna")
 _NAMED_INSTRUMENT = re.compile(
-    rf"\bthe\s+(?P<name>[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)\s+(?P<kind>{_KINDS})s?\b")
+    rf"\b[Tt]he\s+(?P<name>[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)\s+(?P<kind>{_KINDS})s?\b")
 
 
 def instruments(dossier: Dossier) -> list[Found]:
@@ -344,4 +347,27 @@ def debris(dossier: Dossier) -> list[Found]:
             if len(dates) == 2:
                 out.append(Found("debris_decay_start", dates[0][2], block.line, block.section))
                 out.append(Found("debris_decay_end", dates[1][2], block.line, block.section))
+    return out
+
+
+# ------------------------------------------------------------------ orbital period
+
+_PERIOD = re.compile(
+    r"\b(?:taking|takes|took|with a period of|an orbital period of|a period of|period of|"
+    r"orbiting once every|once every)\s+(?:about|roughly|approximately|some|nearly|around)?\s*"
+    r"(?P<dur>\d[\w .,]*?)\s+(?:per|for each|each|every|for one|for a)\s+(?:revolution|orbit)\b",
+    re.IGNORECASE,
+)
+
+
+def orbital_periods(dossier: Dossier) -> list[Found]:
+    """'taking about 12 days and 19 hours per revolution' gives an orbital period."""
+    from .values import parse_duration
+
+    out: list[Found] = []
+    for block, sentence in _prose(dossier):
+        for m in _PERIOD.finditer(sentence):
+            iso = parse_duration(m.group("dur"))
+            if iso:
+                out.append(Found("orbital_period", iso, block.line, block.section))
     return out

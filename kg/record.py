@@ -381,20 +381,22 @@ def _merge_prose(rec: Record, dossier: Dossier) -> None:
     for found in prose.aliases(dossier):
         if fold(found.value) in {fold(rec.title), fold(dossier.short_name or "")}:
             continue
-        before = len(rec.facts.get("aliases", []))
-        rec.add("aliases", Fact(found.value, found.line, "prose"))
-        if len(rec.facts["aliases"]) > before:
-            _note(rec, found.line, found.section, "aliases")
+        if found.field == "harvard_designation" and rec.facts.get(found.field):
+            continue
+        before = len(rec.facts.get(found.field, []))
+        rec.add(found.field, Fact(found.value, found.line, "prose"))
+        if len(rec.facts[found.field]) > before:
+            _note(rec, found.line, found.section, found.field)
     if rec.get("launch_vehicle") is None:
         for found in prose.vehicles(dossier)[:1]:
             rec.add("launch_vehicle", Fact(found.value, found.line, "prose"))
             _note(rec, found.line, found.section, "launch_vehicle")
-    groups = [prose.upper_stages(dossier), prose.instruments(dossier), prose.debris(dossier),
+    groups = [prose.orbital_periods(dossier), prose.upper_stages(dossier), prose.instruments(dossier), prose.debris(dossier),
               prose.vehicle_serials(dossier, rec.get("launch_vehicle"))]
     for found_list in groups:
         for found in found_list:
             if found.field in {"debris_count", "debris_decay_start", "debris_decay_end",
-                               "vehicle_serial"} and rec.facts.get(found.field):
+                               "vehicle_serial", "orbital_period"} and rec.facts.get(found.field):
                 continue  # one value each: the first statement wins
             name = "upper_stage" if found.field == "upper_stage" else found.field
             rec.add(name, Fact(found.value, found.line, "prose"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,11 +26,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
 from kg.errors import KgError
+from kg.vocab import DEFAULT_BASE
 
 #: Named-graph IRI -> the quads of that graph (every quad's graph_name is that IRI).
 Graphs = dict[str, list[ox.Quad]]
@@ -38,7 +40,6 @@ QueryResult = list[dict[str, Any]] | list[ox.Triple] | bool
 #: Called after each write with the number of triples it carried (a progress bar's ``update``).
 Progress = Callable[[int], None]
 
-DEFAULT_BASE = "https://w3id.org/spacekg/id/"
 #: Graphs under this prefix are kg's dossier graphs: the only ones ``prune`` may remove.
 DOSSIER_GRAPH_PREFIX = DEFAULT_BASE + "dossier/"
 #: Default embedded store directory (``kg build`` loads there, ``kg query`` reads there).
@@ -180,10 +181,9 @@ def _triple_of(quad: ox.Quad | ox.Triple) -> ox.Triple:
 
 _NUMERIC = {
     _XSD + name
-    for name in (
-        "decimal integer int long short byte nonNegativeInteger nonPositiveInteger "
-        "positiveInteger negativeInteger unsignedLong unsignedInt unsignedShort unsignedByte"
-    ).split()
+    for name in ("decimal", "integer", "int", "long", "short", "byte", "nonNegativeInteger",
+                 "nonPositiveInteger", "positiveInteger", "negativeInteger", "unsignedLong",
+                 "unsignedInt", "unsignedShort", "unsignedByte")
 }
 _FLOATING = {_XSD + "double", _XSD + "float"}
 _DURATION = re.compile(
@@ -436,11 +436,25 @@ def store_graphs(store_dir: Path | str) -> Graphs:
     return group_quads(store_quads(store_dir))
 
 
-def export_store(store_dir: Path | str, fmt: str, dest: Path | str | None) -> None:
-    """Write the whole store out in any format kg writes (``dest`` None: standard output)."""
-    from kg.export import write  # the one table of kg's writers
+def export_store(store_dir: Path | str, fmt: str, dest: Path | str | BinaryIO | None = None,
+                 base: str = DEFAULT_BASE) -> int:
+    """Write the whole store out in any format kg writes (``dest`` None: standard output).
 
-    write(store_quads(store_dir), dest, fmt)
+    Returns the number of quads written.
+    """
+    from kg.export import get_format, write  # the one table of kg's writers
+
+    try:
+        format_ = get_format(fmt)
+    except KeyError:
+        raise StoreError(f"unknown format {fmt!r}") from None
+    quads = store_quads(store_dir)
+    if dest is None:
+        write(quads, sys.stdout.buffer, format_, base)
+        sys.stdout.buffer.flush()
+    else:
+        write(quads, dest, format_, base)
+    return len(quads)
 
 
 def query_store(store_dir: Path | str, sparql: str) -> QueryResult:

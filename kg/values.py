@@ -239,26 +239,22 @@ def parse_duration(text: str) -> str | None:
     if "W" in parts:
         weeks = parts.pop("W")
         parts["D"] = parts.get("D", Decimal(0)) + weeks * 7
-    date = "".join(f"{decimal_text(parts[u])}{u}" for u in ("Y", "M", "D") if u in parts)
+    if any(parts[u] != parts[u].to_integral_value() for u in ("Y", "M") if u in parts):
+        return None
+    # xsd:duration allows a fraction only on seconds: carry fractions down to smaller units.
+    for unit, smaller, factor in (("D", "H", 24), ("H", "MIN", 60), ("MIN", "S", 60)):
+        if unit in parts and parts[unit] != parts[unit].to_integral_value():
+            whole = parts[unit].to_integral_value(rounding="ROUND_FLOOR")
+            parts[smaller] = parts.get(smaller, Decimal(0)) + (parts[unit] - whole) * factor
+            parts[unit] = whole
+    date = "".join(f"{decimal_text(parts[u])}{u}" for u in ("Y", "M", "D")
+                   if u in parts and parts[u])
     time = "".join(
         f"{decimal_text(parts[u])}{'M' if u == 'MIN' else u}" for u in ("H", "MIN", "S")
-        if u in parts
+        if u in parts and parts[u]
     )
-    for u in ("Y", "M", "D", "H", "MIN"):
-        if u in parts and parts[u] != parts[u].to_integral_value():
-            # xsd:duration allows a fraction only on seconds: convert the smallest unit.
-            if u == "MIN" and "S" not in parts:
-                secs = parts["MIN"] * 60
-                whole = parts["MIN"].to_integral_value(rounding="ROUND_FLOOR")
-                time = time.replace(f"{decimal_text(parts['MIN'])}M",
-                                    f"{decimal_text(whole)}M{decimal_text(secs - whole * 60)}S")
-            elif u == "H" and "MIN" not in parts:
-                whole = parts["H"].to_integral_value(rounding="ROUND_FLOOR")
-                mins = (parts["H"] - whole) * 60
-                time = time.replace(f"{decimal_text(parts['H'])}H",
-                                    f"{decimal_text(whole)}H{decimal_text(mins)}M")
-            else:
-                return None
+    if not date and not time:
+        date = "0D"
     return "P" + date + ("T" + time if time else "")
 
 
@@ -275,8 +271,8 @@ _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>\d{4})"
 _TIME = (
     r"(?P<hour>\d{1,2})[:h](?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<frac>\d+))?)?"
-    r"\s*(?P<zone>UTC|GMT|UT|Z|MSK|MSD|EST|EDT|CST|CDT|MST|MDT|PST|PDT|CET|CEST|JST|IST|BST|"
-    r"(?:UTC|GMT)?\s*[+-−]\s*\d{1,2}(?::?\d{2})?)?"
+    r"\s*(?P<zone>(?:UTC|GMT)?\s*[+\-−]\s*\d{1,2}(?::?\d{2})?(?!\d)|UTC|GMT|UT|Z|MSK|MSD|EST|"
+    r"EDT|CST|CDT|MST|MDT|PST|PDT|CET|CEST|JST|IST|BST)?"
 )
 _ZONES = {"UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "MSK": 180, "MSD": 240, "EST": -300, "EDT": -240,
           "CST": -360, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
@@ -513,6 +509,10 @@ def split_list(text: str) -> list[str]:
             parts.append(buf)
             buf = ""
             i += 4
+        elif depth == 0 and text[i:i + 3] == " / " and buf.strip():
+            parts.append(buf)
+            buf = ""
+            i += 2
         else:
             buf += c
         i += 1

@@ -106,7 +106,10 @@ def site_key(text: str) -> str:
     return key or name_key(text)
 
 
-_PAD_WORDS = re.compile(r"^(site|pad|area|launch pad|launch complex|complex|platform|launch area)\s+")
+_PAD_WORDS = re.compile(
+    r"^(space launch complex|launch complex|launch pad|launch area|site|pad|area|complex|"
+    r"platform|slc|lc|la|lp)\s+"
+)
 
 
 def pad_key(text: str) -> str:
