@@ -146,3 +146,132 @@ def convert(paths: tuple[Path, ...], fmt: str, out: str, base: str) -> None:
 
 
 # --- store commands (load, export) are registered below this line ---
+
+# >>> store commands (owned by the stores work: kg/store.py, kg/endpoint.py) >>>
+
+
+def _progress_bar(total: int):
+    """A progress bar on a terminal, nothing otherwise; yields the update callback or None."""
+    import contextlib
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+
+    @contextlib.contextmanager
+    def bar():
+        with click.progressbar(length=total, label="loading", file=sys.stderr) as b:
+            yield b.update
+
+    return bar()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default="out/store",
+              show_default=True, help="On-disk store directory (the default target).")
+@click.option("--endpoint", metavar="QUERY_URL",
+              help="Load into a SPARQL 1.1 server instead: its query endpoint.")
+@click.option("--update-endpoint", metavar="URL",
+              help="Its SPARQL Update endpoint [default: the query endpoint].")
+@click.option("--gsp-endpoint", metavar="URL",
+              help="Its Graph Store Protocol endpoint (PUT per named graph); without it kg "
+                   "uses SPARQL Update.")
+@click.option("--method", type=click.Choice(["auto", "gsp", "update"]), default="auto",
+              show_default=True, help="How to write to a server.")
+@click.option("--prune", is_flag=True,
+              help="Remove dossier graphs that are not in this load (their dossier is gone).")
+@click.option("--no-verify", is_flag=True, help="Skip the per-graph triple count check.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Triples per SPARQL Update request.")
+@click.option("--timeout", type=float, default=60.0, show_default=True,
+              help="Seconds to wait for each HTTP request.")
+@click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Retries on 5xx answers and connection errors (exponential backoff).")
+@click.option("--base", default=DEFAULT_BASE, show_default=True,
+              help="Base IRI for the resources kg mints.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+def load(paths: tuple[Path, ...], store_dir: Path, endpoint: str | None,
+         update_endpoint: str | None, gsp_endpoint: str | None, method: str, prune: bool,
+         no_verify: bool, batch_size: int, timeout: float, retries: int, base: str,
+         quiet: bool) -> None:
+    """Load dossiers or RDF files into a triple store, replacing each dossier's graph whole.
+
+    \b
+    PATHS are dossiers (*.txt, folders of them) or RDF files (.nq .trig .ttl .nt .rdf
+    .jsonld); none means the bundled seeds.  Credentials for a server come from
+    KG_ENDPOINT_USER / KG_ENDPOINT_PASSWORD or a netrc file (KG_NETRC, default ~/.netrc);
+    KG_ENDPOINT_AUTH=digest for digest auth.
+    \b
+    Examples:
+      kg load                                  # seeds into ./out/store
+      kg load dossiers/ --store db/ --prune
+      kg load --endpoint http://localhost:7878/query \\
+              --update-endpoint http://localhost:7878/update \\
+              --gsp-endpoint http://localhost:7878/store
+      kg load --endpoint http://localhost:8890/sparql \\
+              --gsp-endpoint http://localhost:8890/sparql-graph-crud-auth
+    Exit status: 0 ok, 1 a graph on the target differs from what was sent, 2 usage error.
+    """
+    from .endpoint import EndpointConfig, load_endpoint
+    from .store import graphs_from_paths, load_store
+
+    try:
+        dossiers = [p for p in paths if p.is_dir() or p.suffix.lower() == ".txt"]
+        rdf_files = [p for p in paths if p not in dossiers]
+        graphs = graphs_from_paths([*_dossier_files(dossiers), *rdf_files] if paths else None,
+                                   base=base)
+        total = sum(len(q) for q in graphs.values())
+        with _progress_bar(total) as progress:
+            if endpoint:
+                config = EndpointConfig.from_env(endpoint, update_endpoint, gsp_endpoint,
+                                                 batch_size=batch_size, timeout=timeout,
+                                                 retries=retries)
+                report = load_endpoint(graphs, config, method=method, prune=prune,
+                                       prune_prefix=base + "dossier/", verify=not no_verify,
+                                       progress=progress)
+            else:
+                if update_endpoint or gsp_endpoint:
+                    raise click.UsageError("--update-endpoint and --gsp-endpoint need --endpoint")
+                report = load_store(graphs, store_dir, prune=prune,
+                                    prune_prefix=base + "dossier/", verify=not no_verify,
+                                    progress=progress)
+    except KgError as exc:
+        _fail(exc)
+    for line in report.mismatch_lines():
+        click.echo(f"kg: differs: {line}", err=True)
+    if not quiet:
+        click.echo(report.summary())
+    sys.exit(EXIT_DOSSIER_ERRORS if report.mismatches else EXIT_OK)
+
+
+def _dossier_files(paths: list[Path]) -> list[Path]:
+    from .build import find_dossiers
+
+    return find_dossiers(paths) if paths else []
+
+
+@main.command("export")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default="out/store",
+              show_default=True, help="On-disk store directory.")
+@click.option("-f", "--format", "fmt", default="nq", show_default=True,
+              help=f"One of: {', '.join(FORMAT_NAMES)}.")
+@click.option("-o", "--output", "out", default="-", show_default=True,
+              help="File to write, '-' for stdout.")
+@click.option("--base", default=DEFAULT_BASE, show_default=True, help="Base IRI (prefixes).")
+def export_cmd(store_dir: Path, fmt: str, out: str, base: str) -> None:
+    """Write the store back out in any format kg writes.
+
+    \b
+    Example:
+      kg export --store out/store --format trig -o kg.trig
+    """
+    from .store import export_store
+
+    name = _formats((fmt,))[0]
+    try:
+        export_store(store_dir, name, None if out == "-" else out, base)
+    except KgError as exc:
+        _fail(exc)
+
+
+# <<< store commands <<<

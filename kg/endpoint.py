@@ -224,9 +224,13 @@ class Client:
 
     # -- SPARQL protocol
 
-    def query(self, sparql: str, accept: str) -> requests.Response:
-        """POST a query (form-encoded, so long queries pass)."""
-        return self.request("POST", self.config.query_url, data={"query": sparql},
+    def query(self, sparql: str, accept: str, dataset: Sequence[str] | None = None
+              ) -> requests.Response:
+        """POST a query (form-encoded, so long queries pass), over ``dataset`` if given."""
+        form: list[tuple[str, str]] = [("query", sparql)]
+        for graph in dataset or ():
+            form += [("default-graph-uri", graph), ("named-graph-uri", graph)]
+        return self.request("POST", self.config.query_url, data=form,
                             headers={"Accept": accept})
 
     def update(self, sparql: str) -> None:
@@ -447,15 +451,21 @@ def query_form(sparql: str) -> str:
     return match.group(1).lower()
 
 
-def query_endpoint(config: EndpointConfig, sparql: str) -> QueryResult:
-    """Run a SPARQL query on the server: rows for SELECT, a boolean for ASK, else triples."""
+def query_endpoint(config: EndpointConfig, sparql: str, dataset: Sequence[str] | None = None
+                   ) -> QueryResult:
+    """Run a SPARQL query on the server: rows for SELECT, a boolean for ASK, else triples.
+
+    ``dataset`` names the graphs to query: they are the named graphs (``GRAPH ?g``) and their
+    merge is the default graph.  Without it the server decides; Virtuoso then includes its own
+    system graphs in both.
+    """
     form = query_form(sparql)
     client = Client(config)
     try:
         if form in ("select", "ask"):
-            response = client.query(sparql, RESULTS_MEDIA_TYPE)
+            response = client.query(sparql, RESULTS_MEDIA_TYPE, dataset)
         else:  # asked for N-Triples: Virtuoso answers JSON for graphs with invalid numbers
-            response = client.query(sparql, f"{NT_MEDIA_TYPE}, text/turtle;q=0.5")
+            response = client.query(sparql, f"{NT_MEDIA_TYPE}, text/turtle;q=0.5", dataset)
     finally:
         client.close()
     if form in ("select", "ask"):
@@ -499,9 +509,17 @@ class EndpointBackend:
         """The triples of one named graph."""
         return read_graph(self.config, iri)
 
-    def query(self, sparql: str) -> QueryResult:
-        """Run a SPARQL query."""
-        return query_endpoint(self.config, sparql)
+    def query(self, sparql: str, dataset: Sequence[str] | None = None) -> QueryResult:
+        """Run a SPARQL query (over ``dataset``'s graphs if given)."""
+        return query_endpoint(self.config, sparql, dataset)
+
+    def dossier_graphs(self, prefix: str = DOSSIER_GRAPH_PREFIX) -> list[str]:
+        """kg's dossier graphs on the server: the dataset to query."""
+        client = Client(self.config)
+        try:
+            return remote_graph_names(client, prefix)
+        finally:
+            client.close()
 
 
 def with_options(config: EndpointConfig, **changes: Any) -> EndpointConfig:

@@ -120,18 +120,14 @@ def _node_objects(quads: Sequence[ox.Quad]) -> dict[str, dict[str, Any]]:
             dt = o.datatype.value if o.datatype else XSD + "string"
             if o.language:
                 value = {"@value": o.value, "@language": o.language}
-            elif want is not None and want == dt:
-                value = o.value
-            elif dt == XSD + "string" and want is None:
+            elif want is not None and want == dt or dt == XSD + "string" and want is None:
                 value = o.value
             else:
                 value = {"@value": o.value, "@type": _compact_iri(dt, prefixes)}
         node.setdefault(term, []).append(value)
     for node in nodes.values():
         for key, vals in list(node.items()):
-            if isinstance(vals, list) and len(vals) == 1 and key != "@type":
-                node[key] = vals[0]
-            elif key == "@type" and len(vals) == 1:
+            if isinstance(vals, list) and len(vals) == 1:
                 node[key] = vals[0]
     return nodes
 

@@ -391,7 +391,8 @@ def _merge_prose(rec: Record, dossier: Dossier) -> None:
         for found in prose.vehicles(dossier)[:1]:
             rec.add("launch_vehicle", Fact(found.value, found.line, "prose"))
             _note(rec, found.line, found.section, "launch_vehicle")
-    groups = [prose.orbital_periods(dossier), prose.upper_stages(dossier), prose.instruments(dossier), prose.debris(dossier),
+    groups = [prose.orbital_periods(dossier), prose.upper_stages(dossier),
+              prose.instruments(dossier), prose.debris(dossier),
               prose.vehicle_serials(dossier, rec.get("launch_vehicle"))]
     for found_list in groups:
         for found in found_list:

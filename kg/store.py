@@ -457,16 +457,26 @@ def export_store(store_dir: Path | str, fmt: str, dest: Path | str | BinaryIO | 
     return len(quads)
 
 
-def query_store(store_dir: Path | str, sparql: str) -> QueryResult:
+def query_store(store_dir: Path | str, sparql: str, dataset: Sequence[str] | None = None
+                ) -> QueryResult:
     """Run a SPARQL query against the on-disk store."""
     with open_store(store_dir, read_only=True) as store:
-        return query_open_store(store, sparql)
+        return query_open_store(store, sparql, dataset)
 
 
-def query_open_store(store: ox.Store, sparql: str) -> QueryResult:
-    """Run a SPARQL query on an open store; results as rows, triples or a boolean."""
+def query_open_store(store: ox.Store, sparql: str, dataset: Sequence[str] | None = None
+                     ) -> QueryResult:
+    """Run a SPARQL query on an open store; results as rows, triples or a boolean.
+
+    ``dataset`` names the graphs to query, as the SPARQL protocol's ``default-graph-uri`` and
+    ``named-graph-uri`` do: they are the named graphs and their merge is the default graph.
+    """
+    options: dict[str, Any] = {}
+    if dataset is not None:
+        graphs = [ox.NamedNode(g) for g in dataset]
+        options = {"default_graph": graphs, "named_graphs": graphs}
     try:
-        result = store.query(sparql)
+        result = store.query(sparql, **options)
     except SyntaxError as err:
         raise StoreError(f"query does not parse: {err}") from err
     if isinstance(result, ox.QueryBoolean):
@@ -502,9 +512,9 @@ class EmbeddedBackend:
         with open_store(self.store_dir, read_only=True) as store:
             return triples_of(store.quads_for_pattern(None, None, None, ox.NamedNode(iri)))
 
-    def query(self, sparql: str) -> QueryResult:
-        """Run a SPARQL query."""
-        return query_store(self.store_dir, sparql)
+    def query(self, sparql: str, dataset: Sequence[str] | None = None) -> QueryResult:
+        """Run a SPARQL query (over ``dataset``'s graphs if given)."""
+        return query_store(self.store_dir, sparql, dataset)
 
 
 def backend(target: Path | str | Any) -> Any:

@@ -129,4 +129,6 @@ def slug(key: str) -> str:
 
 def iri(base: str, kind: str, *keys: str) -> str:
     """The stable IRI of a node of ``kind`` named by ``keys`` (already folded)."""
-    return base + PATHS[kind] + "/" + "/".join(slug(k) for k in keys)
+    # Parts are joined with '.', which slugs never contain, so prefixed names stay plain
+    # ('launch-pad:baikonur.1-5') in every Turtle parser.
+    return base + PATHS[kind] + "/" + ".".join(slug(k) for k in keys)

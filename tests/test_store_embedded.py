@@ -259,3 +259,35 @@ def test_store_is_locked_while_another_process_writes(tmp_path: Path) -> None:
     finally:
         holder.communicate("", timeout=60)
     assert os.path.isdir(store)
+
+
+# ---------------------------------------------------------------------------- the CLI
+
+
+def test_cli_load_then_export_round_trips(tmp_path: Path, seeds) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    store, out = tmp_path / "store", tmp_path / "all.nq"
+    runner = CliRunner()
+    first = runner.invoke(main, ["load", "--store", str(store)])
+    assert first.exit_code == 0, first.output
+    assert "loaded 12 graphs" in first.output and "verified" in first.output
+    again = runner.invoke(main, ["load", "--store", str(store), str(V1), "--prune"])
+    assert again.exit_code == 0 and "removed 11 graphs" in again.output  # mars-1 stays
+    exported = runner.invoke(main, ["export", "--store", str(store), "-f", "nq", "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    exported_graphs, v1 = read_graphs([out]), read_graphs([V1])
+    assert sorted(exported_graphs) == sorted(v1)
+    assert all(same_by_value(exported_graphs[g], v1[g]) for g in v1)
+
+
+def test_cli_load_refuses_server_options_without_an_endpoint(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    result = CliRunner().invoke(main, ["load", "--store", str(tmp_path / "s"),
+                                       "--gsp-endpoint", "http://127.0.0.1:9/store"])
+    assert result.exit_code == 2 and "need --endpoint" in result.output

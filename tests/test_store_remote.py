@@ -473,6 +473,11 @@ EXTRA_QUERIES = {
     "graph-sizes": """
         SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }
         GROUP BY ?g""",
+    "labels-in-default-graph": """
+        SELECT ?m ?label WHERE { ?m <http://www.w3.org/2000/01/rdf-schema#label> ?label }""",
+    "construct-launches": """
+        PREFIX kg: <https://w3id.org/spacekg/ontology#>
+        CONSTRUCT { ?s ?p ?o } WHERE { ?s a kg:Launch ; ?p ?o }""",
     "any-mission": """
         ASK { GRAPH ?g { ?m a <https://w3id.org/spacekg/ontology#Mission> } }""",
 }
@@ -494,14 +499,37 @@ def loaded_everywhere(oxigraph, virtuoso, tmp_path_factory, seeds_build):
     for config in configs.values():
         clean(config)
         assert load_endpoint(graphs, config).ok
-    return embedded, configs
+    return embedded, configs, sorted(graphs)
 
 
 @pytest.mark.parametrize("name", sorted(bundled_queries()))
 def test_queries_answer_alike_from_every_store(name: str, loaded_everywhere) -> None:
-    embedded, configs = loaded_everywhere
+    """Over the dossier graphs as dataset (Virtuoso would otherwise add its system graphs)."""
+    embedded, configs, dataset = loaded_everywhere
     sparql = bundled_queries()[name]
-    expected = result_by_value(embedded.query(sparql))
+    expected = result_by_value(embedded.query(sparql, dataset))
     assert expected, "the query should find something in the seeds"
     for server, config in configs.items():
-        assert result_by_value(query_endpoint(config, sparql)) == expected, server
+        assert result_by_value(query_endpoint(config, sparql, dataset)) == expected, server
+
+
+# ---------------------------------------------------------------------------- the CLI
+
+
+def test_cli_loads_into_virtuoso_with_credentials_from_a_netrc_file(virtuoso, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    config = virtuoso_netrc(virtuoso, tmp_path, **FAST)
+    clean(config)
+    env = {"KG_NETRC": str(tmp_path / "netrc"), "KG_ENDPOINT_AUTH": "digest",
+           "KG_ENDPOINT_USER": "", "KG_ENDPOINT_PASSWORD": ""}
+    args = ["load", str(V1), "--endpoint", config.query_url, "--update-endpoint",
+            config.update, "--gsp-endpoint", str(config.gsp_url), "--retries", "1"]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "loaded 3 graphs" in result.output and "(gsp)" in result.output
+    assert_server_holds(config, read_graphs([V1]), "virtuoso")
+    refused = CliRunner().invoke(main, args, env={**env, "KG_NETRC": str(tmp_path / "none")})
+    assert refused.exit_code == 2 and "credentials file not found" in refused.output
