@@ -7,8 +7,8 @@ none of them guesses from a lone word.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .dossier import Block, Dossier
 from .values import (
@@ -33,23 +33,37 @@ class Found:
     section: str
 
 
-_ABBREV = r"(?<!\bNo)(?<!\bNos)(?<!\bSt)(?<!\bDr)(?<!\bMt)(?<!\bvs)(?<!\bca)(?<!\bc)(?<!\bapprox)"
-_SENTENCE_END = re.compile(_ABBREV + r"(?<=[.!?])\s+(?=[\"'“(]?[A-Z0-9\u0400-\u04FF])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(]?[A-Z0-9\u0400-\u04FF])")
+_ABBREVIATIONS = ("No.", "Nos.", "St.", "Dr.", "Mt.", "vs.", "ca.", "c.", "approx.", "Nr.")
+_SKIP_SECTIONS = {"see also", "references", "external links", "notes", "further reading",
+                  "bibliography", "sources"}
 
 
 def sentences(text: str) -> list[str]:
     """Split a paragraph into sentences, keeping abbreviations such as 'No. 2' whole."""
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
-
-
-def _prose(dossier: Dossier) -> Iterator[tuple[Block, str]]:
-    for block in dossier.blocks:
-        if block.section.lower() in {"see also", "references", "external links", "notes",
-                                     "further reading", "bibliography", "sources"}:
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if text[start:m.start()].endswith(_ABBREVIATIONS):
             continue
-        text = strip_footnotes(block.text)
-        for sentence in sentences(text):
-            yield block, sentence
+        out.append(text[start:m.start()])
+        start = m.end()
+    out.append(text[start:])
+    return [s for s in out if s.strip()]
+
+
+@lru_cache(maxsize=4)
+def _sentences_of(name: str, sha256: str, blocks: tuple[Block, ...]) -> tuple[tuple[Block, str], ...]:
+    return tuple(
+        (block, sentence)
+        for block in blocks if block.section.lower() not in _SKIP_SECTIONS
+        for sentence in sentences(strip_footnotes(block.text))
+    )
+
+
+def _prose(dossier: Dossier) -> tuple[tuple[Block, str], ...]:
+    """Every prose sentence with its block, computed once per dossier for all the rules."""
+    return _sentences_of(dossier.name, dossier.sha256, dossier.blocks)
 
 
 # ------------------------------------------------------------------ launch time
@@ -98,7 +112,9 @@ _CONNECTOR = re.compile(
 
 def _name_token(token: str) -> bool:
     core = token.strip("\"'“”‘’(")
-    return bool(core) and (core[0].isdigit() or (core[0].isalpha() and core[0].isupper()))
+    # Capitalised or numbered; letters of scripts without case (Chinese, Arabic ...) count too.
+    first = core[:1]
+    return bool(first) and (first.isdigit() or (first.isalpha() and not first.islower()))
 
 
 def read_name(text: str) -> tuple[str, int] | None:

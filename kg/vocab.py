@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote
 
 KG = "https://w3id.org/spacekg/ontology#"
@@ -75,6 +76,7 @@ _SPELLING = [
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower-case, accent-free, punctuation-free form of a name, words separated by one space."""
     text = unicodedata.normalize("NFKD", text)
@@ -83,6 +85,7 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=65536)
 def name_key(text: str) -> str:
     """The key under which two spellings of one name meet ('Mars programme' = 'Mars program')."""
     key = fold(text)
@@ -99,6 +102,7 @@ _SITE_WORDS = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
 def site_key(text: str) -> str:
     """Key of a launch site: generic words dropped, so 'Baikonur' = 'Baikonur Cosmodrome'."""
     key = _SITE_WORDS.sub(" ", name_key(text))
@@ -112,6 +116,7 @@ _PAD_WORDS = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
 def pad_key(text: str) -> str:
     """Key of a launch pad within its site: 'Site 1/5' = '1/5'."""
     key = name_key(text.replace("/", " slash "))
@@ -119,6 +124,7 @@ def pad_key(text: str) -> str:
     return key.replace(" slash ", "/")
 
 
+@lru_cache(maxsize=65536)
 def slug(key: str) -> str:
     """IRI path segment for a key: ASCII letters, digits and '-', other characters percent-encoded."""
     text = re.sub(r"[\s/]+", "-", key.strip()).strip("-")

@@ -188,3 +188,18 @@ def test_dossier_shaped_text_always_maps_to_valid_rdf(title: str, body: list[str
         write(quads, out, fmt, "https://w3id.org/spacekg/id/")
         back = list(ox.parse(out.getvalue(), format=ox.RdfFormat.from_extension(fmt)))
         assert len(back) == len({q.triple for q in quads} if fmt == "ttl" else set(quads))
+
+
+def test_other_agencies_and_date_styles() -> None:
+    change = extract(read(FIXTURES / "dossiers" / "change4.txt"))
+    assert change.values("aliases") == ["嫦娥四号"]
+    assert change.get("launch_site") == "Xichang Satellite Launch Center"
+    assert change.get("launch_pad") == "LC-2"
+    assert change.get("landing_date").iso() == "2019-01-03T02:26Z"
+    assert change.get("duration_note") == "Lander: 5 years, 2 months (elapsed)"
+    m2020 = extract(read(FIXTURES / "dossiers" / "perseverance.txt"))
+    assert m2020.get("short_name") == "Perseverance" and not m2020.values("aliases")
+    assert m2020.get("launch_time").iso() == "2020-07-30T11:50:00Z"
+    assert m2020.get("launch_pad") == "Space Launch Complex 41"   # = 'SLC-41' in the infobox
+    assert m2020.get("launch_contractor") == "United Launch Alliance"
+    assert m2020.get("next_mission") is None and not m2020.problems
