@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from .dossier import parse, read
 from .errors import DossierError, KgError, Problem
-from .export import DEFAULT_FORMATS, atomic_write, get_format, write
+from .export import DEFAULT_FORMATS, atomic_write, get_format
 from .mapping import Index, dedupe_sorted, map_record
 from .record import Record, extract
 from .vocab import DEFAULT_BASE, KG, RDF_TYPE, check_base, name_key
@@ -168,13 +168,15 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 def write_outputs(result: BuildResult, out_dir: str | Path,
                   formats: Sequence[str] = DEFAULT_FORMATS, stem: str = "kg") -> list[Path]:
     """Write the dataset in each format, plus ``report.json``; return the paths written."""
+    from .chunks import Layout, render, write_parts
+
     out = Path(out_dir)
-    written: list[Path] = []
-    for name in formats:
-        fmt = get_format(name)
-        path = out / f"{stem}.{fmt.extension}"
-        write(result.quads, path, fmt, result.base)
-        written.append(path)
+    names = [get_format(n).name for n in formats]
+    layout = Layout(result.base)
+    graphs = result.graphs()
+    order = sorted(graphs)
+    parts = (render(g, graphs[g], names, layout) for g in order)
+    written = write_parts(parts, order, out, names, layout, stem)
     report = out / "report.json"
     with atomic_write(report) as fh:
         fh.write(json.dumps(result.report(), indent=1, ensure_ascii=False).encode("utf-8"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -18,37 +18,23 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
-from .mapping import sort_key
-from .vocab import KG, PREFIXES, RDF_TYPE, XSD, resource_prefixes
+from .vocab import KG, RDF_TYPE, XSD
 
 
 @dataclass(frozen=True)
 class Format:
-    """An output format: its name, file extension, media type and writer."""
+    """An output format: its name, file extension, media type, and whether it keeps graphs."""
 
     name: str
     extension: str
     media_type: str
-    write: Callable[[Sequence[ox.Quad], IO[bytes], str], None]
-    dataset: bool  # keeps named graphs
+    dataset: bool
 
 
 def triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
     """The union graph: distinct triples, sorted."""
     return sorted({q.triple for q in quads}, key=lambda t: (str(t.subject), str(t.predicate),
                                                             str(t.object)))
-
-
-def _prefixes(base: str) -> dict[str, str]:
-    return {**PREFIXES, **resource_prefixes(base)}
-
-
-def _ox_writer(fmt: ox.RdfFormat, dataset: bool, prefixed: bool):
-    def write(quads: Sequence[ox.Quad], out: IO[bytes], base: str) -> None:
-        data: Iterable[Any] = sorted(set(quads), key=sort_key) if dataset else triples(quads)
-        kwargs = {"prefixes": _prefixes(base)} if prefixed else {}
-        ox.serialize(data, out, format=fmt, **kwargs)
-    return write
 
 
 # ------------------------------------------------------------------ JSON-LD
@@ -98,11 +84,12 @@ def _compact_iri(value: str, prefixes: dict[str, str]) -> str:
     return f"{best}:{value[len(prefixes[best]):]}" if best else value
 
 
-def _node_objects(quads: Sequence[ox.Quad]) -> dict[str, dict[str, Any]]:
+def _node_objects(triples: Iterable[ox.Triple]) -> dict[str, dict[str, Any]]:
+    """Compacted JSON-LD node objects, one per subject, values in the triples' order."""
     by_iri, coerce, prefixes = _terms()
     vocab = context().get("@vocab", KG)
     nodes: dict[str, dict[str, Any]] = {}
-    for t in triples(quads):
+    for t in triples:
         s = t.subject.value
         node = nodes.setdefault(s, {"@id": s})
         p = t.predicate.value
@@ -132,39 +119,31 @@ def _node_objects(quads: Sequence[ox.Quad]) -> dict[str, dict[str, Any]]:
     return nodes
 
 
-def _dump(doc: dict[str, Any], out: IO[bytes]) -> None:
-    out.write(json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
-    out.write(b"\n")
-
-
-def write_jsonld(quads: Sequence[ox.Quad], out: IO[bytes], base: str) -> None:
-    """Compacted JSON-LD of the union graph with kg's context inline (no remote fetch needed)."""
-    nodes = _node_objects(quads)
-    _dump({"@context": context(), "@graph": [nodes[k] for k in sorted(nodes)]}, out)
-
-
 _NESTED = ("spacecraft", "launch")
 
 
-def write_jsonld_framed(quads: Sequence[ox.Quad], out: IO[bytes], base: str) -> None:
-    """JSON-LD with one object per mission, its spacecraft and launch nested inside it."""
-    nodes = _node_objects(quads)
+def jsonld_nodes(triples: Sequence[ox.Triple], framed: bool = False) -> list[dict[str, Any]]:
+    """Node objects for ``triples`` (sorted by subject); framed: a mission's spacecraft and
+    launch nested inside it, each mission followed by the rest of its nodes."""
+    nodes = _node_objects(sorted(triples, key=lambda t: (str(t.subject), str(t.predicate),
+                                                         str(t.object))))
+    if not framed:
+        return [nodes[k] for k in sorted(nodes)]
+    out: list[dict[str, Any]] = []
     embedded: set[str] = set()
-    missions = []
     for key in sorted(nodes):
         node = nodes[key]
         if node.get("@type") != "Mission" or "spacecraft" not in node:
             continue
-        framed = dict(node)
+        framed_node = dict(node)
         for term in _NESTED:
             ref = node.get(term)
             if isinstance(ref, str) and ref in nodes:
-                framed[term] = nodes[ref]
+                framed_node[term] = nodes[ref]
                 embedded.add(ref)
         embedded.add(key)
-        missions.append(framed)
-    rest = [nodes[k] for k in sorted(nodes) if k not in embedded]
-    _dump({"@context": context(), "@graph": missions + rest}, out)
+        out.append(framed_node)
+    return out + [nodes[k] for k in sorted(nodes) if k not in embedded]
 
 
 # ------------------------------------------------------------------ registry
@@ -172,18 +151,13 @@ def write_jsonld_framed(quads: Sequence[ox.Quad], out: IO[bytes], base: str) -> 
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("ttl", "ttl", "text/turtle", _ox_writer(ox.RdfFormat.TURTLE, False, True), False),
-        Format("nq", "nq", "application/n-quads", _ox_writer(ox.RdfFormat.N_QUADS, True, False),
-               True),
-        Format("jsonld", "jsonld", "application/ld+json", write_jsonld, False),
-        Format("trig", "trig", "application/trig", _ox_writer(ox.RdfFormat.TRIG, True, True),
-               True),
-        Format("nt", "nt", "application/n-triples",
-               _ox_writer(ox.RdfFormat.N_TRIPLES, False, False), False),
-        Format("rdfxml", "rdf", "application/rdf+xml",
-               _ox_writer(ox.RdfFormat.RDF_XML, False, True), False),
-        Format("jsonld-framed", "framed.jsonld", "application/ld+json", write_jsonld_framed,
-               False),
+        Format("ttl", "ttl", "text/turtle", False),
+        Format("nq", "nq", "application/n-quads", True),
+        Format("jsonld", "jsonld", "application/ld+json", False),
+        Format("trig", "trig", "application/trig", True),
+        Format("nt", "nt", "application/n-triples", False),
+        Format("rdfxml", "rdf", "application/rdf+xml", False),
+        Format("jsonld-framed", "framed.jsonld", "application/ld+json", False),
     )
 }
 ALIASES = {"turtle": "ttl", "nquads": "nq", "n-quads": "nq", "ntriples": "nt", "n-triples": "nt",
@@ -204,15 +178,29 @@ def get_format(name: str) -> Format:
     raise KeyError(name)
 
 
-def write(quads: Sequence[ox.Quad], dest: IO[bytes] | str | Path, fmt: str | Format,
+def write(quads: Iterable[ox.Quad], dest: IO[bytes] | str | Path, fmt: str | Format,
           base: str) -> None:
-    """Write ``quads`` to a binary stream or (atomically) to a file path."""
+    """Write ``quads`` to a binary stream or (atomically) to a file path, in kg's layout."""
+    from .chunks import Assembler, Layout, render
+
     f = fmt if isinstance(fmt, Format) else get_format(fmt)
+    by_graph: dict[str, list[ox.Quad]] = {}
+    for q in quads:
+        name = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+        by_graph.setdefault(name, []).append(q)
+    layout = Layout(base)
+
+    def emit(out: IO[bytes]) -> None:
+        assembler = Assembler({f.name: out}, layout, by_graph)
+        for graph in sorted(by_graph):
+            assembler.add(render(graph, by_graph[graph], [f.name], layout))
+        assembler.finish()
+
     if isinstance(dest, str | Path):
         with atomic_write(Path(dest)) as out:
-            f.write(quads, out, base)
+            emit(out)
     else:
-        f.write(quads, dest, base)
+        emit(dest)
 
 
 class atomic_write:  # noqa: N801 - used like open()

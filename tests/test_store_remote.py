@@ -6,14 +6,15 @@ Each server runs on 127.0.0.1 on a free port in a temporary directory and is sto
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
-from importlib.resources import files
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from servers import OxigraphServer, Proxy, VirtuosoServer, oxigraph_server, virtuoso_server
 
+from kg import query as kg_query
 from kg.endpoint import (
     STAGING_PREFIX,
     Client,
@@ -483,12 +484,6 @@ EXTRA_QUERIES = {
 }
 
 
-def bundled_queries() -> dict[str, str]:
-    root = files("kg.queries")
-    found = {p.name: p.read_text("utf-8") for p in root.iterdir() if p.name.endswith(".rq")}
-    return {**found, **EXTRA_QUERIES}
-
-
 @pytest.fixture(scope="module")
 def loaded_everywhere(oxigraph, virtuoso, tmp_path_factory, seeds_build):
     """The seeds in the embedded store, in Oxigraph server and in Virtuoso."""
@@ -502,11 +497,43 @@ def loaded_everywhere(oxigraph, virtuoso, tmp_path_factory, seeds_build):
     return embedded, configs, sorted(graphs)
 
 
-@pytest.mark.parametrize("name", sorted(bundled_queries()))
-def test_queries_answer_alike_from_every_store(name: str, loaded_everywhere) -> None:
+def comparable(result: kg_query.Result) -> object:
+    """A kg.query result as a value that compares equal across stores."""
+    if result.boolean is not None:
+        return result.boolean
+    return result_by_value(result.triples if result.is_graph else result.rows)
+
+
+@pytest.mark.parametrize("name", kg_query.bundled_names())
+def test_bundled_queries_answer_alike_from_every_store(name: str, loaded_everywhere) -> None:
+    """Each bundled query, with its example parameters, as `kg query` runs it on each store."""
+    embedded, configs, _ = loaded_everywhere
+    query = kg_query.bundled(name)
+    params = query.example_params()
+    with kg_query.open_source(store=embedded.store_dir) as source:
+        expected = comparable(kg_query.run(query, source, params))
+    assert expected not in (Counter(), False), "the example should find something in the seeds"
+    for server, config in configs.items():
+        with kg_query.open_source(endpoint=config.query_url) as source:
+            got = comparable(kg_query.run(query, source, params))
+        if server == "virtuoso" and name in VIRTUOSO_DIFFERS:
+            assert got != expected, f"Virtuoso now agrees on {name}: drop it from the list"
+            pytest.xfail(f"Virtuoso 7.2 answers {name} differently: {VIRTUOSO_DIFFERS[name]}")
+        assert got == expected, server
+
+
+#: Bundled queries Virtuoso 7.2 answers differently (found by the test above; to look into).
+VIRTUOSO_DIFFERS = {
+    "timeline": "no rows when FILTER EXISTS with a property path meets the bound parameter",
+    "lineage": "three rows differ in their GROUP_CONCAT'ed columns",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXTRA_QUERIES))
+def test_queries_answer_alike_over_the_dossier_graphs(name: str, loaded_everywhere) -> None:
     """Over the dossier graphs as dataset (Virtuoso would otherwise add its system graphs)."""
     embedded, configs, dataset = loaded_everywhere
-    sparql = bundled_queries()[name]
+    sparql = EXTRA_QUERIES[name]
     expected = result_by_value(embedded.query(sparql, dataset))
     assert expected, "the query should find something in the seeds"
     for server, config in configs.items():

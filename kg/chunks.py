@@ -1,0 +1,192 @@
+"""Writing output one dossier at a time, so memory stays flat however large the corpus.
+
+Every file kg writes is assembled from per-dossier parts in dossier-graph order. A triple
+about a node the dossier *owns* (its mission, spacecraft, launch, dossier record, source lines
+and instruments, all minted from its title) is written with that dossier; statements about shared
+nodes (rockets, sites, organisations, concepts, missions without a dossier) are repeated in
+every named graph that mentions them, so the union formats collect them once and write them
+last. The layout depends only on the data, never on batch sizes or worker counts: the same
+input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from .vocab import PATHS, PREFIXES, resource_prefixes
+
+UNION_FORMATS = ("ttl", "nt", "rdfxml", "jsonld", "jsonld-framed")
+DATASET_FORMATS = ("nq", "trig")
+_OX = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
+       "rdfxml": ox.RdfFormat.RDF_XML, "nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
+
+
+def prefixes(base: str) -> dict[str, str]:
+    """The prefixes of Turtle, TriG and RDF/XML output."""
+    return {**PREFIXES, **resource_prefixes(base)}
+
+
+def owner_key(base: str, graph: str) -> str | None:
+    """The dossier slug a named graph belongs to (``None`` for a graph that is not a dossier)."""
+    head = base + PATHS["Dossier"] + "/"
+    return graph[len(head):] if graph.startswith(head) and "#" not in graph else None
+
+
+def owns(base: str, key: str, subject: str) -> bool:
+    """True when ``subject`` is a node minted for the dossier ``key``."""
+    for kind in ("Mission", "Spacecraft", "Launch", "Dossier"):
+        node = base + PATHS[kind] + "/" + key
+        if subject == node:
+            return True
+    return (subject.startswith(base + PATHS["Dossier"] + "/" + key + "#")
+            or subject.startswith(base + PATHS["Instrument"] + "/" + key + "."))
+
+
+def _key(t: ox.Triple | ox.Quad) -> tuple[str, str, str]:
+    return (str(t.subject), str(t.predicate), str(t.object))
+
+
+@dataclass
+class Part:
+    """One dossier's share of every output file, plus the shared triples it mentions."""
+
+    graph: str
+    data: dict[str, bytes]
+    shared: list[ox.Triple]
+    quads: int
+
+
+def _strip(text: bytes, header: bytes, footer: bytes = b"") -> bytes:
+    if text.startswith(header):
+        text = text[len(header):]
+    if footer and text.endswith(footer):
+        text = text[: -len(footer)]
+    return text
+
+
+class Layout:
+    """Headers and footers of each format for one base IRI (computed once)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.prefixes = prefixes(base)
+        self.header: dict[str, bytes] = {}
+        self.footer: dict[str, bytes] = {}
+        for fmt in ("ttl", "trig"):
+            self.header[fmt] = ox.serialize([], format=_OX[fmt], prefixes=self.prefixes)
+        empty = ox.serialize([], format=ox.RdfFormat.RDF_XML, prefixes=self.prefixes)
+        cut = empty.index(b">\n", empty.index(b"<rdf:RDF")) + 2
+        self.header["rdfxml"], self.footer["rdfxml"] = empty[:cut], empty[cut:]
+
+    def serialize(self, fmt: str, items: Sequence[Any]) -> bytes:
+        """Serialise a body without the file's header and footer."""
+        if fmt in ("nt", "nq"):
+            return ox.serialize(items, format=_OX[fmt])
+        raw = ox.serialize(items, format=_OX[fmt], prefixes=self.prefixes)
+        return _strip(raw, self.header[fmt], self.footer.get(fmt, b""))
+
+
+def render(graph: str, quads: Iterable[ox.Quad], formats: Sequence[str],
+           layout: Layout) -> Part:
+    """Serialise one dossier's named graph into its part of each requested format."""
+    from .export import jsonld_nodes  # the JSON-LD writer lives with the other writers
+
+    quads = sorted(set(quads), key=_key)
+    key = owner_key(layout.base, graph)
+    own = [q.triple for q in quads if key is not None and owns(layout.base, key, q.subject.value)]
+    shared = [q.triple for q in quads if key is None or not owns(layout.base, key, q.subject.value)]
+    data: dict[str, bytes] = {}
+    for fmt in formats:
+        if fmt in DATASET_FORMATS:
+            data[fmt] = layout.serialize(fmt, quads)
+        elif fmt in ("ttl", "nt", "rdfxml"):
+            data[fmt] = layout.serialize(fmt, own)
+        elif fmt == "jsonld":
+            data[fmt] = _json_items(jsonld_nodes(own))
+        elif fmt == "jsonld-framed":
+            data[fmt] = _json_items(jsonld_nodes(own, framed=True))
+    return Part(graph, data, shared, len(quads))
+
+
+def _json_items(nodes: list[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(n, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+                    for n in nodes)
+
+
+class Assembler:
+    """Appends dossier parts to open output streams, then writes the shared statements once."""
+
+    def __init__(self, streams: dict[str, IO[bytes]], layout: Layout, graphs: Iterable[str]):
+        self.streams = streams
+        self.layout = layout
+        self.owners = {k for g in graphs if (k := owner_key(layout.base, g))}
+        self.shared: set[ox.Triple] = set()
+        self.json_started: dict[str, bool] = {}
+        for fmt, out in streams.items():
+            if fmt in ("ttl", "trig", "rdfxml"):
+                out.write(self.layout.header[fmt])
+            elif fmt.startswith("jsonld"):
+                from .export import context
+
+                head = json.dumps({"@context": context()}, ensure_ascii=False, indent=1)
+                out.write(head[:-2].encode("utf-8") + b',\n "@graph": [\n')
+                self.json_started[fmt] = False
+
+    def _redundant(self, t: ox.Triple) -> bool:
+        # Said by the dossier that owns the subject: its own part already holds it.
+        subject = t.subject.value
+        head = self.layout.base + PATHS["Mission"] + "/"
+        return subject.startswith(head) and subject[len(head):] in self.owners
+
+    def add(self, part: Part) -> None:
+        for fmt, out in self.streams.items():
+            body = part.data.get(fmt, b"")
+            if fmt.startswith("jsonld"):
+                self._json(fmt, out, body)
+            else:
+                out.write(body)
+        self.shared.update(t for t in part.shared if not self._redundant(t))
+
+    def _json(self, fmt: str, out: IO[bytes], body: bytes) -> None:
+        if not body:
+            return
+        if self.json_started[fmt]:
+            out.write(b",\n")
+        out.write(body.rstrip(b"\n").replace(b"}\n{", b"},\n{"))
+        self.json_started[fmt] = True
+
+    def finish(self) -> None:
+        from .export import jsonld_nodes
+
+        shared = sorted(self.shared, key=_key)
+        for fmt, out in self.streams.items():
+            if fmt in ("ttl", "nt", "rdfxml"):
+                out.write(self.layout.serialize(fmt, shared))
+                if fmt == "rdfxml":
+                    out.write(self.layout.footer["rdfxml"])
+            elif fmt.startswith("jsonld"):
+                self._json(fmt, out, _json_items(jsonld_nodes(shared)))
+                out.write(b"\n ]\n}\n")
+
+
+def write_parts(parts: Iterable[Part], graphs: Sequence[str], out_dir: Path,
+                formats: Sequence[str], layout: Layout, stem: str = "kg") -> list[Path]:
+    """Write every format from dossier parts given in graph order; files appear atomically."""
+    from contextlib import ExitStack
+
+    from .export import atomic_write, get_format
+
+    paths = {fmt: out_dir / f"{stem}.{get_format(fmt).extension}" for fmt in formats}
+    with ExitStack() as stack:
+        streams = {fmt: stack.enter_context(atomic_write(p)) for fmt, p in paths.items()}
+        assembler = Assembler(streams, layout, graphs)
+        for part in parts:
+            assembler.add(part)
+        assembler.finish()
+    return list(paths.values())
