@@ -84,36 +84,60 @@ def _compact_iri(value: str, prefixes: dict[str, str]) -> str:
     return f"{best}:{value[len(prefixes[best]):]}" if best else value
 
 
+@cache
+def _predicate_plan(p: str) -> tuple[str, str | None]:
+    """(JSON-LD term, coerced type) for a predicate IRI."""
+    by_iri, coerce, _prefixes = _terms()
+    term = by_iri.get(p, p)
+    return term, coerce.get(term)
+
+
+@cache
+def _class_name(cls: str) -> str:
+    vocab = context().get("@vocab", KG)
+    return cls[len(vocab):] if cls.startswith(vocab) else _compact_iri(cls, _terms()[2])
+
+
+@cache
+def _datatype_name(dt: str) -> str:
+    return _compact_iri(dt, _terms()[2])
+
+
+_XSD_STRING = XSD + "string"
+
+
 def _node_objects(triples: Iterable[ox.Triple]) -> dict[str, dict[str, Any]]:
     """Compacted JSON-LD node objects, one per subject, values in the triples' order."""
-    by_iri, coerce, prefixes = _terms()
-    vocab = context().get("@vocab", KG)
     nodes: dict[str, dict[str, Any]] = {}
+    named = ox.NamedNode
     for t in triples:
         s = t.subject.value
-        node = nodes.setdefault(s, {"@id": s})
+        node = nodes.get(s)
+        if node is None:
+            node = nodes[s] = {"@id": s}
         p = t.predicate.value
         o = t.object
         if p == RDF_TYPE:
-            cls = o.value
-            short = cls[len(vocab):] if cls.startswith(vocab) else _compact_iri(cls, prefixes)
-            node.setdefault("@type", []).append(short)
+            node.setdefault("@type", []).append(_class_name(o.value))
             continue
-        term = by_iri.get(p, p)
-        want = coerce.get(term)
-        if isinstance(o, ox.NamedNode):
+        term, want = _predicate_plan(p)
+        if isinstance(o, named):
             value: Any = o.value if want == "@id" else {"@id": o.value}
         else:
-            dt = o.datatype.value if o.datatype else XSD + "string"
+            dt = o.datatype.value
             if o.language:
                 value = {"@value": o.value, "@language": o.language}
-            elif want is not None and want == dt or dt == XSD + "string" and want is None:
+            elif (want is not None and want == dt) or (dt == _XSD_STRING and want is None):
                 value = o.value
             else:
-                value = {"@value": o.value, "@type": _compact_iri(dt, prefixes)}
-        node.setdefault(term, []).append(value)
+                value = {"@value": o.value, "@type": _datatype_name(dt)}
+        values = node.get(term)
+        if values is None:
+            node[term] = [value]
+        else:
+            values.append(value)
     for node in nodes.values():
-        for key, vals in list(node.items()):
+        for key, vals in node.items():
             if isinstance(vals, list) and len(vals) == 1:
                 node[key] = vals[0]
     return nodes
@@ -125,8 +149,7 @@ _NESTED = ("spacecraft", "launch")
 def jsonld_nodes(triples: Sequence[ox.Triple], framed: bool = False) -> list[dict[str, Any]]:
     """Node objects for ``triples`` (sorted by subject); framed: a mission's spacecraft and
     launch nested inside it, each mission followed by the rest of its nodes."""
-    nodes = _node_objects(sorted(triples, key=lambda t: (str(t.subject), str(t.predicate),
-                                                         str(t.object))))
+    nodes = _node_objects(triples)  # callers pass triples sorted by subject
     if not framed:
         return [nodes[k] for k in sorted(nodes)]
     out: list[dict[str, Any]] = []
@@ -213,6 +236,9 @@ class atomic_write:  # noqa: N801 - used like open()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
                                         dir=self.path.parent)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
         self.file = os.fdopen(fd, "wb")
         return self.file
 

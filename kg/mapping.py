@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad
@@ -92,6 +93,7 @@ _TYPE = NamedNode(RDF_TYPE)
 _LABEL = NamedNode(RDFS_LABEL)
 
 
+@lru_cache(maxsize=1024)
 def kg(local: str) -> NamedNode:
     """A term of the kg ontology (or a full IRI passed through)."""
     return NamedNode(local if "://" in local else KG + local)
@@ -113,40 +115,63 @@ def _pick_label(forms: Counter[str]) -> str:
 
 @dataclass
 class Index:
-    """What the whole corpus knows: which names denote which mission, and canonical labels."""
+    """What the whole corpus knows: which names denote which mission, and canonical labels.
+
+    Built in two steps so it can be fed one record at a time: :meth:`add` keeps only names,
+    :meth:`finalize` resolves references once every title and alias is known.
+    """
 
     titles: dict[str, str] = field(default_factory=dict)  # mission key -> title
     aliases: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     forms: dict[tuple[str, str], Counter[str]] = field(
         default_factory=lambda: defaultdict(Counter))
     problems: list[Problem] = field(default_factory=list)
+    _names: list[tuple[str, str]] = field(default_factory=list)  # (alias, owner title)
+    _refs: list[tuple[str, str]] = field(default_factory=list)   # (reference, file)
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> Index:
         index = cls()
-        records = list(records)
         for rec in records:
-            index.titles[name_key(rec.title)] = rec.title
-        for rec in records:
-            for name in [*rec.values("aliases"), *rec.values("short_name")]:
-                key = name_key(name)
-                if key and key not in index.titles:
-                    index.aliases[key].add(rec.title)
-            for fname, (_node, _prop, kind, cls_) in FIELDS.items():
-                if kind in {"entity", "concept", "regime"} and cls_:
-                    for v in rec.values(fname):
-                        name = v[0] if kind == "regime" else v
-                        index.forms[(cls_, entity_key(cls_, name))][name] += 1
-            site = rec.get("launch_site")
-            for pad in rec.values("launch_pad"):
-                skey = entity_key("LaunchSite", site) if site else ""
-                index.forms[("LaunchPad", f"{skey}|{pad_key(pad)}")][pad] += 1
-            for ref_field in ("previous_mission", "next_mission"):
-                for ref in rec.values(ref_field):
-                    key = index.mission_key(ref, rec.file)
-                    if key not in index.titles:
-                        index.forms[("Mission", key)][ref] += 1
-        return index
+            index.add(rec)
+        return index.finalize()
+
+    def add(self, rec: Record) -> None:
+        """Take the names a record contributes to the corpus."""
+        self.titles[name_key(rec.title)] = rec.title
+        for name in [*rec.values("aliases"), *rec.values("short_name")]:
+            self._names.append((name, rec.title))
+        for fname, (_node, _prop, kind, cls_) in FIELDS.items():
+            if kind in {"entity", "concept", "regime"} and cls_:
+                for v in rec.values(fname):
+                    name = v[0] if kind == "regime" else v
+                    self.forms[(cls_, entity_key(cls_, name))][name] += 1
+        site = rec.get("launch_site")
+        for pad in rec.values("launch_pad"):
+            skey = entity_key("LaunchSite", site) if site else ""
+            self.forms[("LaunchPad", f"{skey}|{pad_key(pad)}")][pad] += 1
+        for ref_field in ("previous_mission", "next_mission"):
+            for ref in rec.values(ref_field):
+                self._refs.append((ref, rec.file))
+
+    def finalize(self) -> Index:
+        """Resolve aliases and references now that every title is known."""
+        for name, title in self._names:
+            key = name_key(name)
+            if key and key not in self.titles:
+                self.aliases[key].add(title)
+        for ref, file in self._refs:
+            key = self.mission_key(ref)
+            owners = self.aliases.get(name_key(ref))
+            if owners and len(owners) > 1 and name_key(ref) not in self.titles:
+                self.problems.append(Problem(
+                    "warning", file, None,
+                    f"mission name {ref!r} is an alias of several dossiers "
+                    f"({', '.join(sorted(owners))}); not linked to any of them"))
+            if key not in self.titles:
+                self.forms[("Mission", key)][ref] += 1
+        self._names, self._refs = [], []
+        return self
 
     def mission_key(self, name: str, file: str | None = None) -> str:
         """Key of the mission a name denotes: a dossier's title, else its alias, else itself."""
@@ -156,11 +181,6 @@ class Index:
         owners = self.aliases.get(key)
         if owners and len(owners) == 1:
             return name_key(next(iter(owners)))
-        if owners and file:
-            self.problems.append(Problem(
-                "warning", file, None,
-                f"mission name {name!r} is an alias of several dossiers "
-                f"({', '.join(sorted(owners))}); not linked to any of them"))
         return key
 
     def mission_label(self, key: str) -> str:

@@ -1,0 +1,61 @@
+"""Peak memory of a process tree (the build forks workers), sampled from /proc."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    task = Path(f"/proc/{pid}/task")
+    try:
+        for t in task.iterdir():
+            text = (t / "children").read_text()
+            kids.extend(int(c) for c in text.split())
+    except OSError:
+        pass
+    return kids
+
+
+def tree_rss(pid: int | None = None) -> int:
+    """Resident bytes of ``pid`` (default: this process) and all its descendants."""
+    todo = [pid or os.getpid()]
+    total = 0
+    while todo:
+        p = todo.pop()
+        try:
+            pages = int(Path(f"/proc/{p}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        total += pages * _PAGE
+        todo.extend(_children(p))
+    return total
+
+
+class PeakRSS:
+    """Context manager sampling the tree's resident memory every ``interval`` seconds."""
+
+    def __init__(self, interval: float = 0.05):
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakRSS:
+        self.peak = tree_rss()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, tree_rss())

@@ -1,0 +1,375 @@
+"""The streaming build: dossiers flow through in batches, across cores, with a content cache.
+
+Memory stays flat whatever the corpus size: records and rendered parts live in an on-disk cache
+(SQLite, beside the output), only the corpus index (names, aliases, labels) is held in memory,
+and every output file is assembled part by part. A dossier whose bytes, and whose view of the
+corpus index, have not changed since the last build is not read, extracted or mapped again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .chunks import Layout, Part, render, write_parts
+from .dossier import decode, parse
+from .errors import DossierError, Problem
+from .mapping import FIELDS, Index, dossier_iri, entity_key, map_record
+from .record import Record, extract
+from .vocab import name_key, pad_key
+
+BATCH = 64  # dossiers per task sent to a worker: big enough to amortise, small enough to balance
+Progress = Callable[[int], None]
+
+
+@cache
+def code_version() -> str:
+    """Hash of kg's own source: a cache written by other code is never reused."""
+    digest = hashlib.sha256()
+    root = Path(__file__).parent
+    for path in sorted(root.glob("*.py")) + [root / "data" / "ontology.ttl"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# ------------------------------------------------------------------ cache
+
+
+class Cache:
+    """Records by dossier hash, and rendered parts by (hash, index view, formats, base)."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        if path is None:
+            self.db = sqlite3.connect(":memory:")
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=60)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(
+            "CREATE TABLE IF NOT EXISTS record (sha TEXT, version TEXT, name TEXT, data BLOB,"
+            " light BLOB, PRIMARY KEY (sha, version, name));"
+            "CREATE TABLE IF NOT EXISTS part (sha TEXT, sig TEXT, data BLOB,"
+            " PRIMARY KEY (sha, sig));")
+        self.version = code_version()
+
+    def record(self, sha: str, name: str) -> Record | None:
+        row = self.db.execute("SELECT data FROM record WHERE sha=? AND version=? AND name=?",
+                              (sha, self.version, name)).fetchone()
+        return pickle.loads(row[0]) if row else None
+
+    def light(self, sha: str, name: str) -> Record | None:
+        """The record's names and problems only: what the index and signatures need."""
+        row = self.db.execute("SELECT light FROM record WHERE sha=? AND version=? AND name=?",
+                              (sha, self.version, name)).fetchone()
+        return pickle.loads(row[0]) if row else None
+
+    def put_records(self, rows: Iterable[tuple[str, str, bytes, bytes]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?, ?)",
+                                ((sha, self.version, name, data, light)
+                                 for sha, name, data, light in rows))
+
+    def has_record(self, sha: str, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM record WHERE sha=? AND version=? AND name=?",
+                               (sha, self.version, name)).fetchone() is not None
+
+    def has_part(self, sha: str, sig: str) -> bool:
+        return self.db.execute("SELECT 1 FROM part WHERE sha=? AND sig=?",
+                               (sha, sig)).fetchone() is not None
+
+    def part(self, sha: str, sig: str) -> Part | None:
+        row = self.db.execute("SELECT data FROM part WHERE sha=? AND sig=?", (sha, sig)).fetchone()
+        return pickle.loads(row[0]) if row else None
+
+    def put_parts(self, rows: Iterable[tuple[str, str, bytes]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO part VALUES (?, ?, ?)", rows)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# ------------------------------------------------------------------ phase A: read + extract
+
+
+def _read_one(path: str) -> tuple[str, bytes | None, Problem | None]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return "", None, Problem("error", path, None, f"cannot read: {exc.strerror}")
+    return hashlib.sha256(data).hexdigest(), data, None
+
+
+_LIGHT_FIELDS = {"aliases", "short_name", "launch_site"} | {
+    f for f, (_n, _p, kind, _c) in FIELDS.items()
+    if kind in {"mission", "entity", "concept", "regime", "pad"}}
+
+
+def light(rec: Record) -> Record:
+    """A copy of ``rec`` with only the names the corpus index and signatures read."""
+    return Record(rec.file, rec.sha256, rec.title, rec.title_line,
+                  {k: v for k, v in rec.facts.items() if k in _LIGHT_FIELDS}, [],
+                  rec.problems)
+
+
+def _extract_batch(args: tuple[str | None, list[tuple[str, str, bytes | None]]]
+                   ) -> list[tuple[str, bytes | None, bytes | None, Problem | None]]:
+    """Worker: extract each (path, sha, bytes); return pickled records (full, light) or errors."""
+    _cache_path, items = args
+    out: list[tuple[str, bytes | None, bytes | None, Problem | None]] = []
+    for path, sha, data in items:
+        name = Path(path).name
+        try:
+            dossier = parse(decode(data or b"", name), name, sha)
+        except DossierError as exc:
+            out.append((path, None, None,
+                        Problem("error", exc.file or name, exc.line, exc.message)))
+            continue
+        rec = extract(dossier)
+        out.append((path, pickle.dumps(rec, protocol=5), pickle.dumps(light(rec), protocol=5),
+                    None))
+    return out
+
+
+# ------------------------------------------------------------------ phase B: map + render
+
+
+def index_view(rec: Record, index: Index) -> list[tuple[str, ...]]:
+    """What the record's graph depends on in the corpus index (names it links, their labels)."""
+    view: list[tuple[str, ...]] = []
+    for fname, (_node, _prop, kind, cls) in FIELDS.items():
+        for value in rec.values(fname):
+            if kind == "mission":
+                key = index.mission_key(value)
+                view.append(("m", value, key, index.mission_label(key)))
+            elif kind in {"entity", "concept", "regime"} and cls:
+                name = value[0] if kind == "regime" else value
+                key = entity_key(cls, name)
+                view.append((cls, key, index.label(cls, key, name)))
+            elif kind == "pad":
+                site = rec.get("launch_site")
+                skey = entity_key("LaunchSite", site) if site else ""
+                key = f"{skey}|{pad_key(value)}"
+                view.append(("pad", key, index.label("LaunchPad", key, value)))
+    return view
+
+
+def signature(rec: Record, index: Index, base: str, formats: Sequence[str]) -> str:
+    """Cache key of a rendered part: the record, its index view, the base and the formats."""
+    text = repr((code_version(), rec.sha256, rec.file, base, tuple(formats),
+                 sorted(index_view(rec, index))))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_STATE: dict[str, Any] = {}
+
+
+def _init_worker(index: Index, base: str, formats: Sequence[str]) -> None:
+    _STATE.update(index=index, base=base, formats=list(formats), layout=Layout(base))
+
+
+# ------------------------------------------------------------------ the build
+
+
+@dataclass
+class Done:
+    """A dossier that made it into the graph: enough to report on it, without its record."""
+
+    file: str
+    title: str
+    sha: str
+    graph: str
+    light: Record | None = None
+    quads: int = 0
+
+
+@dataclass
+class StreamResult:
+    """What a streaming build did: per-dossier outcomes, problems, and what was redone."""
+
+    base: str
+    files: list[str]
+    done: list[Done] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    quads: int = 0
+    triples: int = 0
+    extracted: int = 0
+    rendered: int = 0
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield list(items[i:i + size])
+
+
+def _pool(jobs: int, **kw: Any) -> ProcessPoolExecutor | None:
+    if jobs <= 1:
+        return None
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, **kw)
+
+
+def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], base: str,
+                 jobs: int | None = None, use_cache: bool = True,
+                 progress: Progress | None = None) -> StreamResult:
+    """Build ``paths`` into files in ``out_dir``; see the module docstring."""
+    import tempfile
+
+    jobs = jobs or os.cpu_count() or 1
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = None if use_cache else tempfile.TemporaryDirectory(prefix=".kg-cache-", dir=out_dir)
+    db_path = (out_dir / ".kg-cache" / "cache.sqlite") if tmp is None else \
+        Path(tmp.name) / "cache.sqlite"
+    cache_db = Cache(db_path)
+    result = StreamResult(base, [str(p) for p in paths])
+    try:
+        index = Index()
+        _phase_a(paths, cache_db, jobs, result, index, progress)
+        index.finalize()
+        result.problems.extend(index.problems)
+        result.done.sort(key=lambda d: d.graph)  # files list graphs in IRI order
+        parts = _phase_b(db_path, cache_db, index, base, formats, jobs, result, progress)
+        order = [d.graph for d in result.done]
+        result.written = write_parts(parts, order, out_dir, formats, Layout(base))
+    finally:
+        cache_db.close()
+        if tmp is not None:
+            tmp.cleanup()
+    return result
+
+
+def _phase_a(paths: Sequence[Path], cache_db: Cache, jobs: int, result: StreamResult,
+             index: Index, progress: Progress | None) -> None:
+    """Read and extract every dossier (cached by content hash) and feed the index, in order."""
+    entries: list[tuple[str, str, str, Problem | None]] = []
+    todo: list[tuple[str, str, bytes | None]] = []
+    for path in paths:
+        sha, data, problem = _read_one(str(path))
+        entries.append((str(path), path.name, sha, problem))
+        if problem is None and not cache_db.has_record(sha, path.name):
+            todo.append((str(path), sha, data))
+    shas = {path: sha for path, sha, _ in todo}
+    pool = _pool(jobs)
+    batches = [(None, b) for b in _batches(todo, BATCH)]
+    results = iter(pool.map(_extract_batch, batches) if pool else map(_extract_batch, batches))
+    del todo  # the bytes now travel with the batches
+    failed: dict[str, Problem] = {}
+    seen: dict[str, str] = {}
+    try:
+        for path, name, sha, problem in entries:
+            # Pull finished batches (in order) until this dossier is in the cache or failed.
+            while problem is None and path not in failed and not cache_db.has_record(sha, name):
+                batch = next(results)
+                rows = []
+                for bpath, data, lite, bproblem in batch:
+                    if bproblem is not None:
+                        failed[bpath] = bproblem
+                    else:
+                        rows.append((shas[bpath], Path(bpath).name, data, lite))
+                cache_db.put_records(rows)
+                result.extracted += len(batch)
+                if progress:
+                    progress(len(batch))
+            problem = problem or failed.get(path)
+            if problem is not None:
+                result.problems.append(problem)
+                continue
+            rec = cache_db.light(sha, name)
+            assert rec is not None
+            key = name_key(rec.title)
+            if key in seen:
+                result.problems.append(Problem(
+                    "error", rec.file, rec.title_line,
+                    f"duplicate title {rec.title!r}: {seen[key]} has the same title; "
+                    "this dossier was not merged into the graph"))
+                continue
+            seen[key] = rec.file
+            index.add(rec)
+            result.problems.extend(rec.problems)
+            result.done.append(Done(rec.file, rec.title, sha,
+                                    dossier_iri(result.base, rec.title), light=rec))
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+
+
+_WORKER_DB: dict[str, Cache] = {}
+
+
+def _worker_cache(db_path: Path) -> Cache:
+    if str(db_path) not in _WORKER_DB:
+        _WORKER_DB[str(db_path)] = Cache(db_path)
+    return _WORKER_DB[str(db_path)]
+
+
+def _render_from_cache(args: tuple[Path, list[tuple[str, str]]]) -> list[bytes]:
+    """Worker: load each (sha, name) record from the cache, map and render it."""
+    db_path, items = args
+    db = _worker_cache(db_path)
+    index, base, formats, layout = (_STATE[k] for k in ("index", "base", "formats", "layout"))
+    out = []
+    for sha, name in items:
+        rec = db.record(sha, name)
+        assert rec is not None
+        quads = map_record(rec, index, base)
+        out.append(pickle.dumps(render(dossier_iri(base, rec.title), quads, formats, layout),
+                                protocol=5))
+    return out
+
+
+def _phase_b(db_path: Path, cache_db: Cache, index: Index, base: str, formats: Sequence[str],
+             jobs: int, result: StreamResult, progress: Progress | None) -> Iterator[Part]:
+    """Yield each dossier's part in order: from the cache, or mapped and rendered now."""
+    sigs: list[str] = []
+    todo: list[int] = []
+    for i, done in enumerate(result.done):
+        rec = done.light
+        assert rec is not None
+        sig = signature(rec, index, base, formats)
+        done.light = None  # not needed any more
+        sigs.append(sig)
+        if not cache_db.has_part(done.sha, sig):
+            todo.append(i)
+    result.rendered = len(todo)
+    pool = _pool(jobs, initializer=_init_worker, initargs=(index, base, formats))
+    if pool is None:
+        _init_worker(index, base, formats)
+    batches = list(_batches(todo, BATCH))
+    payload = [(db_path, [(result.done[i].sha, Path(result.done[i].file).name) for i in b])
+               for b in batches]
+    fresh = iter(pool.map(_render_from_cache, payload) if pool
+                 else map(_render_from_cache, payload))
+    pending = iter(batches)
+    try:
+        for i, done in enumerate(result.done):
+            part = cache_db.part(done.sha, sigs[i])
+            while part is None:
+                batch, datas = next(pending), next(fresh)
+                cache_db.put_parts((result.done[j].sha, sigs[j], data)
+                                   for j, data in zip(batch, datas, strict=True))
+                if progress:
+                    progress(len(batch))
+                part = cache_db.part(done.sha, sigs[i])
+            done.quads = part.quads
+            result.quads += part.quads
+            yield part
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
