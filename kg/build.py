@@ -74,45 +74,55 @@ class BuildResult:
     def summary(self) -> dict[str, Any]:
         """Counts for the build summary: dossiers, triples, entities by class, problems."""
         distinct = {q.triple for q in self.quads}
-        classes = Counter(
-            t.object.value.removeprefix(KG) for t in distinct
-            if t.predicate.value == RDF_TYPE and t.object.value.startswith(KG)
-        )
-        sev = Counter(p.severity for p in self.problems)
-        return {
-            "dossiers": len(self.records),
-            "triples": len(distinct),
-            "quads": len(self.quads),
-            "graphs": len({q.graph_name for q in self.quads}),
-            "entities": dict(sorted(classes.items())),
-            "not_understood": sev.get("not-understood", 0),
-            "warnings": sev.get("warning", 0),
-            "errors": sev.get("error", 0),
-        }
+        types = Counter(t.object.value for t in distinct if t.predicate.value == RDF_TYPE)
+        return summarize(len(self.records), len(distinct), len(self.quads),
+                         len({q.graph_name for q in self.quads}), types, self.problems)
 
     def report(self) -> dict[str, Any]:
-        """The build report: summary, and per dossier its status, counts and problems."""
-        per_graph = Counter(q.graph_name.value for q in self.quads)
+        """The build report: summary, and per dossier its status, quads and problems."""
         from .mapping import dossier_iri
-        dossiers = []
-        by_file: dict[str, list[Problem]] = {}
-        for p in self.problems:
-            by_file.setdefault(p.file, []).append(p)
+
+        per_graph = Counter(q.graph_name.value for q in self.quads)
+        rows = []
         for rec in self.records:
-            probs = by_file.get(rec.file, [])
-            dossiers.append({
-                "file": rec.file,
-                "title": rec.title,
-                "graph": dossier_iri(self.base, rec.title),
-                "status": "ok",
-                "quads": per_graph.get(dossier_iri(self.base, rec.title), 0),
-                "problems": [p.as_dict() for p in probs],
-            })
-        failed = sorted({p.file for p in self.errors} - {r.file for r in self.records})
-        for name in failed:
-            dossiers.append({"file": name, "status": "error", "quads": 0,
-                             "problems": [p.as_dict() for p in by_file.get(name, [])]})
-        return {"summary": self.summary(), "dossiers": dossiers}
+            graph = dossier_iri(self.base, rec.title)
+            rows.append((rec.file, rec.title, graph, per_graph.get(graph, 0)))
+        return make_report(self.summary(), rows, self.problems)
+
+
+def summarize(dossiers: int, triples: int, quads: int, graphs: int,
+              types: dict[str, int] | Counter[str], problems: Sequence[Problem]) -> dict[str, Any]:
+    """The summary block of the build report (and of ``kg build``'s output)."""
+    sev = Counter(p.severity for p in problems)
+    classes = {cls.removeprefix(KG): n for cls, n in types.items() if cls.startswith(KG)}
+    return {
+        "dossiers": dossiers,
+        "triples": triples,
+        "quads": quads,
+        "graphs": graphs,
+        "entities": dict(sorted(classes.items())),
+        "not_understood": sev.get("not-understood", 0),
+        "warnings": sev.get("warning", 0),
+        "errors": sev.get("error", 0),
+    }
+
+
+def make_report(summary: dict[str, Any], rows: Sequence[tuple[str, str, str, int]],
+                problems: Sequence[Problem]) -> dict[str, Any]:
+    """The build report: every dossier (in file order) with its status, quads and problems;
+    the per-dossier quads add up to ``summary['quads']``."""
+    by_file: dict[str, list[Problem]] = {}
+    for p in problems:
+        by_file.setdefault(p.file, []).append(p)
+    dossiers = [{"file": f, "title": t, "graph": g, "status": "ok", "quads": n,
+                 "problems": [p.as_dict() for p in by_file.get(f, [])]}
+                for f, t, g, n in rows]
+    ok = {f for f, *_ in rows}
+    for name in sorted({p.file for p in problems if p.severity == "error"} - ok):
+        dossiers.append({"file": name, "status": "error", "quads": 0,
+                         "problems": [p.as_dict() for p in by_file.get(name, [])]})
+    dossiers.sort(key=lambda d: d["file"])
+    return {"summary": summary, "dossiers": dossiers}
 
 
 def extract_all(paths: Sequence[Path]) -> tuple[list[Record], list[Problem]]:
@@ -176,10 +186,71 @@ def write_outputs(result: BuildResult, out_dir: str | Path,
     graphs = result.graphs()
     order = sorted(graphs)
     parts = (render(g, graphs[g], names, layout) for g in order)
-    written = write_parts(parts, order, out, names, layout, stem)
+    targets = {n: out / f"{stem}.{get_format(n).extension}" for n in names}
+    write_parts(parts, order, targets, layout)
+    written = list(targets.values())
     report = out / "report.json"
     with atomic_write(report) as fh:
         fh.write(json.dumps(result.report(), indent=1, ensure_ascii=False).encode("utf-8"))
         fh.write(b"\n")
     written.append(report)
     return written
+
+
+@dataclass
+class BuildOutcome:
+    """Everything ``kg build`` did: the build, its validation report and its store load."""
+
+    result: Any  # kg.pipeline.StreamResult, or BuildResult for standard input
+    files: list[Path]
+    validation: Any = None  # kg.validate.Report
+    store: Any = None  # kg.store.LoadReport
+
+    @property
+    def errors(self) -> list[Problem]:
+        return self.result.errors
+
+
+def build_to(paths: Sequence[str | Path] | None, out_dir: str | Path,
+             formats: Sequence[str] = DEFAULT_FORMATS, base: str = DEFAULT_BASE,
+             jobs: int | None = None, cache: bool = True, validate: bool = True,
+             store: str | Path | None = "store", progress: Any = None) -> BuildOutcome:
+    """What ``kg build`` does: build into ``out_dir``, validate, and load the embedded store.
+
+    Dossier files stream through :func:`kg.pipeline.stream_build` (parallel, cached,
+    incremental); standard input (``-``) is built in memory. ``store`` is a directory (relative
+    paths are inside ``out_dir``), or None for no store.
+    """
+    from .pipeline import stream_build
+
+    check_base(base)
+    out = Path(out_dir)
+    names = [get_format(n).name for n in formats]
+    if paths and any(str(p) == "-" for p in paths):
+        result: Any = build(paths, base)
+        files = write_outputs(result, out, names)[:-1]
+        nquads = None
+    else:
+        dossier_paths = bundled_seeds() if not paths else find_dossiers(paths)
+        result = stream_build(dossier_paths, out, names, base, jobs, cache, progress)
+        files = result.written
+        nquads = result.nquads
+    with atomic_write(out / "report.json") as fh:
+        fh.write(json.dumps(result.report(), indent=1, ensure_ascii=False).encode("utf-8"))
+        fh.write(b"\n")
+    files.append(out / "report.json")
+    outcome = BuildOutcome(result, files)
+    if validate:
+        from .validate import validate as run_validation
+
+        outcome.validation = run_validation(result if nquads is None else [nquads], base=base)
+    if store is not None:
+        from .store import load_build_result, sync_build
+
+        store_dir = out / store
+        if nquads is None:
+            outcome.store = load_build_result(result.quads, store_dir)
+        else:
+            outcome.store = sync_build(store_dir, nquads, [d.graph for d in result.done],
+                                       result.changed_graphs())
+    return outcome

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import pyoxigraph as ox
 
-from .vocab import PATHS, PREFIXES, resource_prefixes
+from .vocab import PATHS, PREFIXES, RDF_TYPE, resource_prefixes
 
 UNION_FORMATS = ("ttl", "nt", "rdfxml", "jsonld", "jsonld-framed")
 DATASET_FORMATS = ("nq", "trig")
@@ -64,6 +64,8 @@ class Part:
     data: dict[str, bytes]
     shared: list[str]  # N-Triples lines: cheap to pickle, hash and compare
     quads: int
+    own: int = 0  # triples about nodes the dossier owns
+    types: dict[str, int] = field(default_factory=dict)  # own nodes per class IRI
 
 
 def _strip(text: bytes, header: bytes, footer: bytes = b"") -> bytes:
@@ -126,7 +128,11 @@ def render(graph: str, quads: Iterable[ox.Quad], formats: Sequence[str],
             data[fmt] = _json_items(jsonld_nodes(own))
         elif fmt == "jsonld-framed":
             data[fmt] = _json_items(jsonld_nodes(own, framed=True))
-    return Part(graph, data, shared, len(quads))
+    types: dict[str, int] = {}
+    for t in own:
+        if t.predicate.value == RDF_TYPE:
+            types[t.object.value] = types.get(t.object.value, 0) + 1
+    return Part(graph, data, shared, len(quads), len(own), types)
 
 
 def _json_items(nodes: list[dict[str, Any]]) -> bytes:
@@ -144,6 +150,8 @@ class Assembler:
         self.layout = layout
         self.owners = {k for g in graphs if (k := owner_key(layout.base, g))}
         self.shared: set[str] = set()
+        self.triples = 0  # distinct triples in the union formats, once finished
+        self.types: dict[str, int] = {}  # nodes per class IRI, once finished
         self._mission_head = layout.base + PATHS["Mission"] + "/"
         self.json_started: dict[str, bool] = {}
         for fmt, out in streams.items():
@@ -171,6 +179,9 @@ class Assembler:
             else:
                 out.write(body)
         self.shared.update(t for t in part.shared if not self._redundant(t))
+        self.triples += part.own
+        for cls, n in part.types.items():
+            self.types[cls] = self.types.get(cls, 0) + n
 
     def _json(self, fmt: str, out: IO[bytes], body: bytes) -> None:
         if not body:
@@ -185,6 +196,10 @@ class Assembler:
 
         text = "\n".join(sorted(self.shared)).encode("utf-8")
         shared = sorted((t for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)), key=_key)
+        self.triples += len(shared)
+        for t in shared:
+            if t.predicate.value == RDF_TYPE:
+                self.types[t.object.value] = self.types.get(t.object.value, 0) + 1
         for fmt, out in self.streams.items():
             if fmt in ("ttl", "nt", "rdfxml"):
                 out.write(self.layout.serialize(fmt, shared))
@@ -195,18 +210,20 @@ class Assembler:
                 out.write(b"\n ]\n}\n")
 
 
-def write_parts(parts: Iterable[Part], graphs: Sequence[str], out_dir: Path,
-                formats: Sequence[str], layout: Layout, stem: str = "kg") -> list[Path]:
-    """Write every format from dossier parts given in graph order; files appear atomically."""
+def write_parts(parts: Iterable[Part], graphs: Sequence[str], targets: dict[str, Path],
+                layout: Layout) -> Assembler:
+    """Write each format to its target path from dossier parts given in graph order.
+
+    Files appear atomically: each is written to a temporary file renamed into place at the end.
+    """
     from contextlib import ExitStack
 
-    from .export import atomic_write, get_format
+    from .export import atomic_write
 
-    paths = {fmt: out_dir / f"{stem}.{get_format(fmt).extension}" for fmt in formats}
     with ExitStack() as stack:
-        streams = {fmt: stack.enter_context(atomic_write(p)) for fmt, p in paths.items()}
+        streams = {fmt: stack.enter_context(atomic_write(p)) for fmt, p in targets.items()}
         assembler = Assembler(streams, layout, graphs)
         for part in parts:
             assembler.add(part)
         assembler.finish()
-    return list(paths.values())
+    return assembler

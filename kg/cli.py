@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from .build import build as build_dataset
-from .build import write_outputs
+from .build import build_to
 from .dossier import decode, parse, read
 from .errors import EXIT_DOSSIER_ERRORS, EXIT_OK, KgError
 from .export import DEFAULT_FORMATS, FORMATS, get_format, write
@@ -58,27 +59,40 @@ def main() -> None:
                    f"  [default: {', '.join(DEFAULT_FORMATS)}]")
 @click.option("--base", default=DEFAULT_BASE, show_default=True,
               help="Base IRI for the resources kg mints.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes.  [default: all cores]")
+@click.option("--store", "store_dir", default="store", show_default=True,
+              help="Embedded store to load, relative to the output directory.")
+@click.option("--no-store", is_flag=True, help="Do not load the embedded store.")
+@click.option("--no-validate", is_flag=True, help="Skip the SHACL validation (kg validate).")
+@click.option("--no-cache", is_flag=True,
+              help="Ignore and do not keep the cache that makes rebuilds incremental.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", is_flag=True, help="List every problem, warnings included.")
 def build(paths: tuple[Path, ...], out_dir: Path, formats: tuple[str, ...], base: str,
+          jobs: int | None, store_dir: str, no_store: bool, no_validate: bool, no_cache: bool,
           quiet: bool, verbose: bool) -> None:
-    """Build dossiers (files or folders; default: the bundled seeds) into RDF files.
+    """Build dossiers (files or folders; default: the bundled seeds) into RDF files,
+    validate them, and load them into the embedded store (OUTPUT/store).
 
     \b
     Examples:
       kg build
       kg build my-dossiers/ -o build/ --format ttl,trig
-      kg build a.txt b.txt --base https://example.org/space/
+      kg build a.txt b.txt --base https://example.org/space/ --no-store
     Exit status: 0 ok, 1 some dossiers had errors (the rest are written), 2 usage error.
     """
     names = _formats(formats) if formats else list(DEFAULT_FORMATS)
     try:
-        result = build_dataset([str(p) for p in paths] or None, base=base)
+        with _progress("building") as progress:
+            outcome = build_to([str(p) for p in paths] or None, out_dir, names, base, jobs,
+                               cache=not no_cache, validate=not no_validate,
+                               store=None if no_store else store_dir, progress=progress)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--base") from None
     except KgError as exc:
         _fail(exc)
-    written = write_outputs(result, out_dir, names)
+    result = outcome.result
     for p in result.problems:
         if p.severity == "error" or (not quiet and (verbose or p.severity == "not-understood")):
             click.echo(str(p), err=True)
@@ -90,8 +104,30 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: tuple[str, ...], base
         click.echo(f"lines not understood: {s['not_understood']}, warnings: {s['warnings']}, "
                    f"errors: {s['errors']}" + ("" if verbose or not s["warnings"]
                                                else " (-v lists warnings)"))
-        click.echo("wrote " + ", ".join(str(p) for p in written))
-    sys.exit(EXIT_DOSSIER_ERRORS if result.errors else EXIT_OK)
+        click.echo("wrote " + ", ".join(str(p) for p in outcome.files))
+        if outcome.store is not None:
+            click.echo(f"loaded the embedded store {out_dir / store_dir}")
+    report = outcome.validation
+    if report is not None and (not quiet or not report.conforms):
+        click.echo(f"validation: {report.summary()}"
+                   + ("" if report.conforms else " (kg validate shows them)"), err=quiet)
+    sys.exit(EXIT_DOSSIER_ERRORS if outcome.errors else EXIT_OK)
+
+
+def _progress(label: str):
+    """A progress bar on a terminal (quiet in pipes and CI); yields its update callback."""
+    import contextlib
+
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return contextlib.nullcontext(None)
+
+    @contextlib.contextmanager
+    def bar():
+        with click.progressbar(length=0, label=label, file=sys.stderr,
+                               show_pos=True) as b:
+            yield b.update
+
+    return bar()
 
 
 @main.command()
@@ -143,6 +179,101 @@ def convert(paths: tuple[Path, ...], fmt: str, out: str, base: str) -> None:
     else:
         write(result.quads, out, name, base)
     sys.exit(EXIT_DOSSIER_ERRORS if result.errors else EXIT_OK)
+
+
+@main.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "turtle", "json"]),
+              default="text", show_default=True, help="Report format (turtle: sh:ValidationReport).")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option("--base", default=DEFAULT_BASE, show_default=True,
+              help="Base IRI for the resources minted from dossiers.")
+def validate_cmd(paths: tuple[Path, ...], fmt: str, strict: bool, base: str) -> None:
+    """Check dossiers or graph files against kg's SHACL shapes (default: the bundled seeds).
+
+    \b
+    PATHS are dossiers (*.txt, folders of them) or graph files kg writes (.ttl .trig .nq .nt
+    .rdf .jsonld).  The report groups results by mission, with the dossier file and line.
+    \b
+    Examples:
+      kg validate
+      kg validate my-dossiers/ --strict
+      kg validate out/kg.trig --format turtle > report.ttl
+    Exit status: 0 conforms (warnings allowed unless --strict), 1 violations, 2 usage or
+    input error.
+    """
+    from .validate import validate as run_validation
+
+    try:
+        report = run_validation([str(p) for p in paths] or None, base=base)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--base") from None
+    except KgError as exc:
+        click.echo(f"kg: error: {exc}", err=True)
+        sys.exit(2)
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    click.echo(report.render(fmt), nl=False)
+    sys.exit(report.exit_code(strict))
+
+
+@main.command("query")
+@click.argument("query", required=False)
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Bind a query parameter (repeatable); typed as the query declares.")
+@click.option("--data", multiple=True, type=click.Path(path_type=Path),
+              help="RDF file, `kg build` output folder, or dossiers (built in memory).")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path),
+              help="Embedded store directory (read-only).")
+@click.option("--endpoint", help="SPARQL 1.1 query endpoint URL.")
+@click.option("--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph",
+              show_default=True, help="In-memory engine for --data.")
+@click.option("-f", "--format", "fmt",
+              type=click.Choice(["table", "csv", "tsv", "json", "ttl", "nt", "jsonld"]),
+              help="Result format  [default: table; ttl for CONSTRUCT]")
+@click.option("-o", "--output", default="-", help="File to write, '-' for stdout.")
+@click.option("--list", "list_queries", is_flag=True, help="List the bundled queries.")
+@click.option("--show", is_flag=True, help="Print the query with its parameters bound; don't run.")
+def query_cmd(query: str | None, params: tuple[str, ...], data: tuple[Path, ...],
+              store_dir: Path | None, endpoint: str | None, engine: str, fmt: str | None,
+              output: str, list_queries: bool, show: bool) -> None:
+    """Run a bundled query (by NAME) or a SPARQL file over the graph.
+
+    \b
+    Examples:
+      kg query --list
+      kg query mission --param name="Sputnik 22"
+      kg query lineage -p name="Mars 1" --format csv
+      kg query wikidata -o wikidata.ttl
+      kg query my.rq --data out/kg.nq
+      kg query timeline --endpoint http://localhost:7878/query
+    With no --data/--store/--endpoint: ./out/store, else ./out/kg.nq, else the bundled seeds.
+    """
+    from . import query as q
+    from .export import atomic_write
+
+    if list_queries:
+        click.echo(q.listing(), nl=False)
+        return
+    if not query:
+        raise click.UsageError("give a query NAME or FILE.rq (kg query --list shows the names)")
+    try:
+        loaded = q.load(query)
+        given = dict(q.split_assignment(p) for p in params)
+        if show:
+            click.echo(q.bind(loaded, given), nl=False)
+            return
+        with q.open_source(list(data), store_dir, endpoint, engine) as source:
+            result = q.run(loaded, source, given)
+        name = q.pick_format(result, fmt, output)
+        if output == "-":
+            q.write_result(result, sys.stdout.buffer, name)
+            sys.stdout.buffer.flush()
+        else:
+            with atomic_write(Path(output)) as fh:
+                q.write_result(result, fh, name)
+    except KgError as exc:
+        _fail(exc)
 
 
 # --- store commands (load, export) are registered below this line ---

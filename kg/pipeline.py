@@ -22,10 +22,12 @@ from typing import Any
 from .chunks import Layout, Part, render, write_parts
 from .dossier import decode, parse
 from .errors import DossierError, Problem
+from .export import get_format
 from .mapping import FIELDS, Index, dossier_iri, entity_key, map_record
 from .record import Record, extract
 from .vocab import name_key, pad_key
 
+FRESH_LIMIT = 1000  # up to this many redone dossiers, the store is patched rather than reloaded
 BATCH = 64  # dossiers per task sent to a worker: big enough to amortise, small enough to balance
 Progress = Callable[[int], None]
 
@@ -191,6 +193,7 @@ class Done:
     graph: str
     light: Record | None = None
     quads: int = 0
+    fresh: bytes | None = None  # the graph's N-Quads when this build redid it
 
 
 @dataclass
@@ -206,6 +209,27 @@ class StreamResult:
     extracted: int = 0
     rendered: int = 0
     written: list[Path] = field(default_factory=list)
+    nquads: Path | None = None
+    types: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for the build summary, as :meth:`kg.build.BuildResult.summary` gives them."""
+        from .build import summarize
+
+        return summarize(len(self.done), self.triples, self.quads, len(self.done), self.types,
+                         self.problems)
+
+    def report(self) -> dict[str, Any]:
+        """The build report: summary, and per dossier its status, quads and problems."""
+        from .build import make_report
+
+        rows = [(d.file, d.title, d.graph, d.quads) for d in self.done]
+        return make_report(self.summary(), rows, self.problems)
+
+    def changed_graphs(self) -> dict[str, bytes] | None:
+        """N-Quads of the graphs this build redid, or None when too many to patch a store."""
+        fresh = {d.graph: d.fresh for d in self.done if d.fresh is not None}
+        return fresh if len(fresh) == self.rendered else None
 
     @property
     def errors(self) -> list[Problem]:
@@ -245,9 +269,16 @@ def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], b
         index.finalize()
         result.problems.extend(index.problems)
         result.done.sort(key=lambda d: d.graph)  # files list graphs in IRI order
-        parts = _phase_b(db_path, cache_db, index, base, formats, jobs, result, progress)
+        rendered = list(dict.fromkeys([*formats, "nq"]))  # N-Quads always: the store loads it
+        parts = _phase_b(db_path, cache_db, index, base, rendered, jobs, result, progress)
         order = [d.graph for d in result.done]
-        result.written = write_parts(parts, order, out_dir, formats, Layout(base))
+        targets = {f: out_dir / f"kg.{get_format(f).extension}" for f in formats}
+        targets.setdefault("nq", db_path.parent / "build.nq")
+        result.nquads = targets["nq"]
+        assembler = write_parts(parts, order, targets, Layout(base))
+        result.written = [p for f, p in targets.items() if f in formats]
+        result.triples = assembler.triples
+        result.types = assembler.types
     finally:
         cache_db.close()
         if tmp is not None:
@@ -348,6 +379,8 @@ def _phase_b(db_path: Path, cache_db: Cache, index: Index, base: str, formats: S
         if not cache_db.has_part(done.sha, sig):
             todo.append(i)
     result.rendered = len(todo)
+    todo_set = set(todo)
+    keep_fresh = len(todo) <= FRESH_LIMIT  # few changes: the store is updated graph by graph
     pool = _pool(jobs, initializer=_init_worker, initargs=(index, base, formats))
     if pool is None:
         _init_worker(index, base, formats)
@@ -368,6 +401,8 @@ def _phase_b(db_path: Path, cache_db: Cache, index: Index, base: str, formats: S
                     progress(len(batch))
                 part = cache_db.part(done.sha, sigs[i])
             done.quads = part.quads
+            if i in todo_set and keep_fresh:
+                done.fresh = part.data.get("nq")
             result.quads += part.quads
             yield part
     finally:

@@ -26,17 +26,18 @@ import rdflib
 JAVA_DIR = Path(os.environ.get("KG_JAVA_DIR", "/usr/share/java"))
 
 #: Jena's own jars (Debian names, without version) and the jars they need at run time.
-JENA_JARS = (
-    "jena-arq jena-base jena-cmds jena-core jena-iri jena-shacl jena-shex jena-dboe-base "
-    "jena-dboe-index jena-dboe-storage jena-dboe-trans-data jena-dboe-transaction jena-tdb "
-    "jena-tdb2 jena-rdfconnection"
-).split()
-JENA_DEPS = (
-    "commons-cli commons-codec commons-compress commons-csv commons-io commons-lang3 "
-    "dexx.collection gson guava httpclient httpclient-cache httpcore jackson-core "
-    "jackson-databind jackson-annotations jsonld-java jakarta.json-api protobuf slf4j-api "
-    "slf4j-simple thrift titanium-json-ld commons-logging"
-).split()
+JENA_JARS = [
+    "jena-arq", "jena-base", "jena-cmds", "jena-core", "jena-iri", "jena-shacl", "jena-shex",
+    "jena-dboe-base", "jena-dboe-index", "jena-dboe-storage", "jena-dboe-trans-data",
+    "jena-dboe-transaction", "jena-tdb", "jena-tdb2", "jena-rdfconnection",
+]
+JENA_DEPS = [
+    "commons-cli", "commons-codec", "commons-compress", "commons-csv", "commons-io",
+    "commons-lang3", "dexx.collection", "gson", "guava", "httpclient", "httpclient-cache",
+    "httpcore", "jackson-core", "jackson-databind", "jackson-annotations", "jsonld-java",
+    "jakarta.json-api", "protobuf", "slf4j-api", "slf4j-simple", "thrift", "titanium-json-ld",
+    "commons-logging",
+]
 
 # The shaded Xerces inside jena-core looks its message bundles up under ``xerces/impl/...``
 # but Debian's jar keeps them under ``org/apache/jena/ext/xerces/impl/...``.
@@ -168,6 +169,53 @@ def jena_shacl(shapes: str | Path | Iterable[str | Path], data: str | Path) -> r
     if proc.returncode != 0 or "sh:conforms" not in proc.stdout and "conforms" not in proc.stdout:
         raise AssertionError(f"jena shacl failed on {data}:\n{proc.stderr}\n{proc.stdout}")
     return rdflib.Graph().parse(data=proc.stdout, format="turtle")
+
+
+_BATCH_JAVA = """
+import java.io.FileOutputStream;
+import org.apache.jena.graph.Graph;
+import org.apache.jena.riot.Lang;
+import org.apache.jena.riot.RDFDataMgr;
+import org.apache.jena.shacl.ShaclValidator;
+import org.apache.jena.shacl.Shapes;
+import org.apache.jena.shacl.ValidationReport;
+
+/** Jena SHACL over many data files in one JVM: args are SHAPES then DATA OUT pairs. */
+public class KgShaclBatch {
+    public static void main(String[] args) throws Exception {
+        Shapes shapes = Shapes.parse(RDFDataMgr.loadGraph(args[0]));
+        for (int i = 1; i + 1 < args.length; i += 2) {
+            Graph data = RDFDataMgr.loadGraph(args[i]);
+            ValidationReport report = ShaclValidator.get().validate(shapes, data);
+            try (FileOutputStream out = new FileOutputStream(args[i + 1])) {
+                RDFDataMgr.write(out, report.getModel(), Lang.TURTLE);
+            }
+        }
+    }
+}
+"""
+
+
+def jena_shacl_many(shapes: str | Path | Iterable[str | Path],
+                    datas: Sequence[str | Path]) -> list[rdflib.Graph]:
+    """Jena's SHACL validator (the engine behind ``shacl validate``) on many data files in one
+    JVM, one report graph per file.  Uses Java's single-file source launch (java Foo.java)."""
+    files = [shapes] if isinstance(shapes, str | Path) else list(shapes)
+    with tempfile.TemporaryDirectory(prefix="kg-jena-") as tmp:
+        merged = rdflib.Graph()
+        for f in files:
+            merged.parse(f, format="turtle")
+        shapes_file = Path(tmp) / "shapes.nt"
+        merged.serialize(shapes_file, format="nt", encoding="utf-8")
+        source = Path(tmp) / "KgShaclBatch.java"
+        source.write_text(_BATCH_JAVA, "utf-8")
+        outs = [Path(tmp) / f"report-{i}.ttl" for i in range(len(datas))]
+        args = [str(x) for pair in zip(datas, outs, strict=True) for x in pair]
+        proc = subprocess.run(["java", "-cp", jena_classpath(), str(source), str(shapes_file),
+                               *args], capture_output=True, text=True, timeout=600, check=False)
+        if proc.returncode != 0:
+            raise AssertionError(f"Jena SHACL batch failed:\n{proc.stderr}")
+        return [rdflib.Graph().parse(o, format="turtle") for o in outs]
 
 
 # ---------------------------------------------------------------------------- PyLD

@@ -42,8 +42,9 @@ def _has_no_validate() -> bool:
 def test_build_formats_and_output_dir(run, tmp_path: Path) -> None:
     result = run("build", str(SEED), "-o", "o2", "--format", "trig,nt", "-f", "rdfxml")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "o2").iterdir() if p.is_file()) == [
         "kg.nt", "kg.rdf", "kg.trig", "report.json"]
+    assert (tmp_path / "o2" / "store").is_dir()
 
 
 def test_unknown_format_is_a_usage_error(run) -> None:

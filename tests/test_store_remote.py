@@ -523,10 +523,7 @@ def test_bundled_queries_answer_alike_from_every_store(name: str, loaded_everywh
 
 
 #: Bundled queries Virtuoso 7.2 answers differently (found by the test above; to look into).
-VIRTUOSO_DIFFERS = {
-    "timeline": "no rows when FILTER EXISTS with a property path meets the bound parameter",
-    "lineage": "three rows differ in their GROUP_CONCAT'ed columns",
-}
+VIRTUOSO_DIFFERS: dict[str, str] = {}  # none since the queries use DISTINCT and plain paths
 
 
 @pytest.mark.parametrize("name", sorted(EXTRA_QUERIES))
