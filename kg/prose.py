@@ -233,7 +233,7 @@ _SITE_WORD = (r"(?:Cosmodrome|Spaceport|Space\s*port|Space Cent(?:er|re)|Space F
 _CAP = r"[A-Z\u00C0-\u024F\u0400-\u04FF][\w'’.-]*"
 _SITE_NAME = rf"(?P<site>{_CAP}(?:\s+{_CAP})*?\s+{_SITE_WORD})"
 _PAD = (r"(?P<pad>(?:Site|Pad|Launch Complex|Space Launch Complex|Launch Pad|Complex|Area|LC|SLC|"
-        r"LA|ELA|ELS|SLP|FLP|Platform)[\s-]?\d[\w/.-]*[\w]|(?:Site|Pad|Area)\s+\d+)")
+        r"LA|ELA|ELS|SLP|FLP|Platform)[\s-]?\d(?:[\w/.-]*\w)?|(?:Site|Pad|Area)\s+\d+)")
 _PAD_AT_SITE = re.compile(rf"\b{_PAD}\s+(?:at|of|in)\s+(?:the\s+)?{_SITE_NAME}\b")
 _FROM_SITE = re.compile(rf"\bfrom\s+(?:the\s+)?{_SITE_NAME}\b")
 
@@ -275,7 +275,8 @@ def upper_stages(dossier: Dossier) -> list[Found]:
 _VEHICLE = re.compile(
     r"\b(?:atop|aboard|on|by|using)\s+(?:a|an|the)\s+(?P<name>[A-Z][\w/-]*(?:\s+[A-Z0-9][\w/-]*)"
     r"{0,2})\s+(?:carrier rocket|rocket|launch vehicle|launcher|booster)\b")
-_SERIAL = re.compile(r"\bserial(?:\s+(?:number|no\.?))?[\s:]+(?P<serial>[A-Z0-9][\w/-]*\d[\w/-]*)")
+_SERIAL = re.compile(
+    r"\bserial(?:\s+(?:number|no\.?))?[\s:]+(?P<serial>(?=[\w/-]*\d)[A-Z0-9][\w/-]*)")
 
 
 def vehicles(dossier: Dossier) -> list[Found]:

@@ -132,8 +132,8 @@ def _text(field_name: str) -> Parser:
     return lambda v: [(field_name, v)]
 
 
-def _names(field_name: str) -> Parser:
-    return lambda v: [(field_name, n) for n in split_list(v)]
+def _names(field_name: str, organisations: bool = False) -> Parser:
+    return lambda v: [(field_name, n) for n in split_list(v, names=organisations)]
 
 
 def _name(field_name: str) -> Parser:
@@ -203,7 +203,7 @@ def _cospar(v: str) -> Parsed:
 
 
 _SITE_SPLIT = re.compile(
-    r"^(?P<site>.*?)[\s,]+(?P<pad>(?:Site|Pad|Area|Launch Complex|Space Launch Complex|"
+    r"^(?P<site>.*)[\s,]+(?P<pad>(?:Site|Pad|Area|Launch Complex|Space Launch Complex|"
     r"Launch Pad|Complex|LC|SLC|LA|ELA|ELS|SLP|FLP|LP|Platform)\b[\s-]*[\w/.-]+"
     r"|\d+[A-Z]?(?:/\d+[A-Z]?)?)$",
     re.IGNORECASE,
@@ -216,10 +216,16 @@ def parse_site(v: str) -> Parsed:
     m = _SITE_SPLIT.match(v)
     if not m or not m.group("site").strip(" ,"):
         return [("launch_site", v)]
-    pad = m.group("pad").strip()
+    site, pad = m.group("site").strip(" ,"), m.group("pad").strip()
     if pad[0].isdigit():
-        pad = f"Site {pad}"  # the Soviet/Russian convention: 'Baikonur 1/5' is Site 1/5
-    return [("launch_site", m.group("site").strip(" ,")), ("launch_pad", pad)]
+        # 'Baikonur Site 1/5': the word belongs to the pad. 'Baikonur 1/5': the Soviet/Russian
+        # convention calls it Site 1/5.
+        word = re.search(r"\s(Site|Pad|Area|Complex|Launch Complex|LC|SLC)$", site)
+        if word:
+            site, pad = site[:word.start()].strip(" ,"), f"{word.group(1)} {pad}"
+        else:
+            pad = f"Site {pad}"
+    return [("launch_site", site), ("launch_pad", pad)]
 
 
 _QUALIFIERS = {"achieved": "achieved", "actual": "achieved", "reached": "achieved",
@@ -260,7 +266,7 @@ def _keys(parser: Parser, *names: str) -> None:
 
 
 _keys(_names("mission_type"), "mission type", "type", "mission types")
-_keys(_names("operator"), "operator", "operators", "operator s", "owner", "agency")
+_keys(_names("operator", organisations=True), "operator", "operators", "operator s", "owner", "agency")
 _keys(_cospar, "cospar id", "cospar", "cospar designation", "nssdc id", "nssdca id",
       "international designator", "intl designator", "international id")
 _keys(_satcat, "satcat", "satcat no", "satcat number", "norad id", "norad", "norad number",
@@ -270,7 +276,7 @@ _keys(_duration, "mission duration", "duration")
 _keys(_name("spacecraft_model"), "spacecraft type", "spacecraft model", "model", "type of spacecraft",
       "spacecraft design")
 _keys(_name("bus"), "spacecraft bus", "bus", "platform", "satellite bus")
-_keys(_names("manufacturer"), "manufacturer", "manufacturers", "builder", "built by",
+_keys(_names("manufacturer", organisations=True), "manufacturer", "manufacturers", "builder", "built by",
       "contractor", "prime contractor")
 _keys(_mass("launch_mass"), "launch mass", "mass", "launch weight", "weight", "total mass")
 _keys(_mass("dry_mass"), "dry mass", "dry weight")
@@ -284,7 +290,7 @@ _keys(_when("launch_time"), "launch date", "launch time", "launch", "launch date
 _keys(_name("launch_vehicle"), "launch rocket", "launch vehicle", "rocket", "carrier rocket",
       "launcher", "vehicle")
 _keys(parse_site, "launch site", "launch pad", "launch complex", "site", "launch location")
-_keys(_names("launch_contractor"), "launch contractor", "launch provider",
+_keys(_names("launch_contractor", organisations=True), "launch contractor", "launch provider",
       "launch service provider", "launch services")
 _keys(_when("decay_date"), "decay date", "decayed", "reentry date", "re entry date", "decay",
       "reentry", "re entry")

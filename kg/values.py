@@ -281,12 +281,13 @@ _ZONES = {"UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "MSK": 180, "MSD": 240, "EST": -3
 DATE_PATTERNS = [
     _DAY + r"\s+" + _MONTH + r",?\s+" + _YEAR,            # 24 October 1962
     _MONTH + r"\s+" + _DAY + r",?\s+" + _YEAR,            # October 24, 1962
-    r"(?P<iso>" + _YEAR + r"-(?P<imonth>\d{2})-(?P<iday>\d{2}))",  # 1962-10-24
+    r"(?P<iso>" + _YEAR + r"-(?P<imonth>\d{2})-(?P<iday>\d{2}))(?=T\d|(?![\w]))",  # 1962-10-24
     r"(?P<eday>\d{1,2})\.(?P<emonth>\d{1,2})\.(?P<eyear>\d{4})",  # 24.10.1962
     _MONTH + r",?\s+" + _YEAR,                              # October 1962
     r"(?P<yonly>\d{4})",                                      # 1962
 ]
-_DATE_RES = [re.compile(r"(?<![\w.])" + p + r"(?![\w])", re.IGNORECASE) for p in DATE_PATTERNS]
+_DATE_RES = [re.compile(r"(?<![\w.])" + p + ("" if "iso" in p else r"(?![\w])"), re.IGNORECASE)
+             for p in DATE_PATTERNS]
 _TIME_RE = re.compile(r"(?<![\d:])" + _TIME + r"(?![\d])", re.IGNORECASE)
 _ISO_DT = re.compile(
     r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[T ](?P<h>\d{2}):(?P<mi>\d{2})"
@@ -490,8 +491,26 @@ _CORP_SUFFIX = re.compile(r"^(inc|ltd|llc|plc|gmbh|s\.?a|ag|corp|co|jsc|oao|pjsc
                           re.IGNORECASE)
 
 
-def split_list(text: str) -> list[str]:
-    """Split 'A, B and C' / 'A; B' at top level (not inside parentheses) into stripped parts."""
+def _and_separates(text: str, i: int) -> bool:
+    """' and ' separates items in 'A, B and C', between acronyms ('NASA and ESA') and between
+    names of two words or more ('Ball Aerospace and Hughes Aircraft'), not inside a name whose
+    last part is one word ('Airbus Defence and Space', 'Harland and Wolff')."""
+    if "," in text or ";" in text:
+        return True
+    before, after = text[:i].split(), text[i + 5:].split()
+    if not before or not after:
+        return False
+    if len(before) >= 2 and len(after) >= 2:
+        return True  # 'Ball Aerospace and Hughes Aircraft'
+    return all(w.isupper() or any(c.isdigit() for c in w) for w in (before[-1], after[0]))
+
+
+def split_list(text: str, names: bool = False) -> list[str]:
+    """Split 'A, B and C' / 'A; B' at top level (not inside parentheses) into stripped parts.
+
+    With ``names`` (organisations), a lone ' and ' stays inside the name unless it joins
+    acronyms: 'Airbus Defence and Space' is one company, 'NASA and ESA' two agencies.
+    """
     parts: list[str] = []
     depth = 0
     buf = ""
@@ -505,7 +524,8 @@ def split_list(text: str) -> list[str]:
         if depth == 0 and c in ",;":
             parts.append(buf)
             buf = ""
-        elif depth == 0 and text[i:i + 5].lower() == " and " and buf.strip():
+        elif depth == 0 and text[i:i + 5].lower() == " and " and buf.strip() and (
+                not names or _and_separates(text, i)):
             parts.append(buf)
             buf = ""
             i += 4

@@ -203,3 +203,21 @@ def test_other_agencies_and_date_styles() -> None:
     assert m2020.get("launch_pad") == "Space Launch Complex 41"   # = 'SLC-41' in the infobox
     assert m2020.get("launch_contractor") == "United Launch Alliance"
     assert m2020.get("next_mission") is None and not m2020.problems
+
+
+@pytest.mark.parametrize(("text", "field", "expected"), [
+    ("= X 1 =\n\nThe probe was launched from ELA-3 at the Guiana Space Centre on 12 April 2018.\n",
+     "launch_pad", "ELA-3"),
+    ("= X 1 =\n\n- Launch Rocket: Atlas-Agena B\n\nThe Atlas-Agena B rocket carried serial "
+     "number 5D.\n", "vehicle_serial", "5D"),
+    ("= X 1 =\n- Manufacturer: Airbus Defence and Space\n", "manufacturer",
+     "Airbus Defence and Space"),
+    ("= X 1 =\n\nThe probe was launched on 1962-10-24T17:55:04Z from the Baikonur Cosmodrome.\n",
+     "launch_time", "1962-10-24T17:55:04Z"),
+    ("= X 1 =\n- Launch Site: Wenchang Spacecraft Launch Site LC-101\n", "launch_site",
+     "Wenchang Spacecraft Launch Site"),
+    ("= X 1 =\n- Launch Site: Baikonur Site 1/5\n", "launch_pad", "Site 1/5"),
+])
+def test_format_variety_found_by_the_generator(text: str, field: str, expected: str) -> None:
+    value = record(text).get(field)
+    assert (value.iso() if hasattr(value, "iso") else value) == expected

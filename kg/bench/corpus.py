@@ -541,7 +541,9 @@ def _render(rng: random.Random, grp: _Group, m: _Mission, prev: _Mission | None,
             other = rng.choice(nat["makers"])
             if fold(other) != fold(maker) and "," not in other and "," not in maker:
                 makers.append(other)
-        put("manufacturer", " and ".join(makers), *(("manufacturer", x) for x in makers))
+        # Two makers as the infobox lists them: 'A, B' ('A and B' is ambiguous with names such
+        # as 'Airbus Defence and Space', which kg keeps whole).
+        put("manufacturer", ", ".join(makers), *(("manufacturer", x) for x in makers))
     mass = Decimal(rng.randint(300, 5000)) + (Decimal("0.5") if rng.random() < 0.2 else 0)
     if rng.random() < 0.85:
         if rng.random() < 0.15:
