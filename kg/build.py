@@ -232,7 +232,8 @@ def build_to(paths: Sequence[str | Path] | None, out_dir: str | Path,
         nquads = None
     else:
         dossier_paths = bundled_seeds() if not paths else find_dossiers(paths)
-        result = stream_build(dossier_paths, out, names, base, jobs, cache, progress)
+        result = stream_build(dossier_paths, out, names, base, jobs, cache, progress,
+                              validate=validate)
         files = result.written
         nquads = result.nquads
     with atomic_write(out / "report.json") as fh:
@@ -240,17 +241,29 @@ def build_to(paths: Sequence[str | Path] | None, out_dir: str | Path,
         fh.write(b"\n")
     files.append(out / "report.json")
     outcome = BuildOutcome(result, files)
+    if nquads is None:  # standard input: everything in memory
+        if validate:
+            from .validate import validate as run_validation
+
+            outcome.validation = run_validation(result, base=base)
+        if store is not None:
+            from .store import load_build_result
+
+            outcome.store = load_build_result(result.quads, out / store)
+        return outcome
+    from .store import open_store, sync_build
+
+    graphs = [d.graph for d in result.done]
+    store_dir = out / (store if store is not None else ".kg-cache/validation-store")
+    if store is not None or validate:
+        changed = result.changed_graphs() if store is not None else None
+        outcome.store = sync_build(store_dir, nquads, graphs, changed)
     if validate:
-        from .validate import validate as run_validation
+        from .validate import validate_store
 
-        outcome.validation = run_validation(result if nquads is None else [nquads], base=base)
-    if store is not None:
-        from .store import load_build_result, sync_build
-
-        store_dir = out / store
-        if nquads is None:
-            outcome.store = load_build_result(result.quads, store_dir)
-        else:
-            outcome.store = sync_build(store_dir, nquads, [d.graph for d in result.done],
-                                       result.changed_graphs())
+        with open_store(store_dir) as db:
+            outcome.validation = validate_store(db, result.shacl, len(graphs), result.triples,
+                                                [str(p) for p in result.errors])
+    if store is None:
+        outcome.store = None
     return outcome

@@ -66,6 +66,7 @@ class Part:
     quads: int
     own: int = 0  # triples about nodes the dossier owns
     types: dict[str, int] = field(default_factory=dict)  # own nodes per class IRI
+    results: list[Any] = field(default_factory=list)  # per-dossier SHACL results, if asked
 
 
 def _strip(text: bytes, header: bytes, footer: bytes = b"") -> bytes:

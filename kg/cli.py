@@ -188,7 +188,11 @@ def convert(paths: tuple[Path, ...], fmt: str, out: str, base: str) -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
 @click.option("--base", default=DEFAULT_BASE, show_default=True,
               help="Base IRI for the resources minted from dossiers.")
-def validate_cmd(paths: tuple[Path, ...], fmt: str, strict: bool, base: str) -> None:
+@click.option("--engine", "shacl_engine", type=click.Choice(["kg", "pyshacl"]), default="kg",
+              show_default=True,
+              help="kg's compiled SHACL engine, or pyshacl (the reference; much slower).")
+def validate_cmd(paths: tuple[Path, ...], fmt: str, strict: bool, base: str,
+                 shacl_engine: str) -> None:
     """Check dossiers or graph files against kg's SHACL shapes (default: the bundled seeds).
 
     \b
@@ -205,7 +209,8 @@ def validate_cmd(paths: tuple[Path, ...], fmt: str, strict: bool, base: str) -> 
     from .validate import validate as run_validation
 
     try:
-        report = run_validation([str(p) for p in paths] or None, base=base)
+        report = run_validation([str(p) for p in paths] or None, base=base,
+                                engine=shacl_engine)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--base") from None
     except KgError as exc:

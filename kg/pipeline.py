@@ -176,8 +176,9 @@ def signature(rec: Record, index: Index, base: str, formats: Sequence[str]) -> s
 _STATE: dict[str, Any] = {}
 
 
-def _init_worker(index: Index, base: str, formats: Sequence[str]) -> None:
-    _STATE.update(index=index, base=base, formats=list(formats), layout=Layout(base))
+def _init_worker(index: Index, base: str, formats: Sequence[str], validate: bool) -> None:
+    _STATE.update(index=index, base=base, formats=list(formats), layout=Layout(base),
+                  validate=validate)
 
 
 # ------------------------------------------------------------------ the build
@@ -211,6 +212,7 @@ class StreamResult:
     written: list[Path] = field(default_factory=list)
     nquads: Path | None = None
     types: dict[str, int] = field(default_factory=dict)
+    shacl: list[Any] = field(default_factory=list)  # per-dossier core SHACL results
 
     def summary(self) -> dict[str, Any]:
         """Counts for the build summary, as :meth:`kg.build.BuildResult.summary` gives them."""
@@ -252,7 +254,7 @@ def _pool(jobs: int, **kw: Any) -> ProcessPoolExecutor | None:
 
 def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], base: str,
                  jobs: int | None = None, use_cache: bool = True,
-                 progress: Progress | None = None) -> StreamResult:
+                 progress: Progress | None = None, validate: bool = False) -> StreamResult:
     """Build ``paths`` into files in ``out_dir``; see the module docstring."""
     import tempfile
 
@@ -270,7 +272,8 @@ def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], b
         result.problems.extend(index.problems)
         result.done.sort(key=lambda d: d.graph)  # files list graphs in IRI order
         rendered = list(dict.fromkeys([*formats, "nq"]))  # N-Quads always: the store loads it
-        parts = _phase_b(db_path, cache_db, index, base, rendered, jobs, result, progress)
+        parts = _phase_b(db_path, cache_db, index, base, rendered, jobs, result, progress,
+                         validate)
         order = [d.graph for d in result.done]
         targets = {f: out_dir / f"kg.{get_format(f).extension}" for f in formats}
         targets.setdefault("nq", db_path.parent / "build.nq")
@@ -360,20 +363,26 @@ def _render_from_cache(args: tuple[Path, list[tuple[str, str]]]) -> list[bytes]:
         rec = db.record(sha, name)
         assert rec is not None
         quads = map_record(rec, index, base)
-        out.append(pickle.dumps(render(dossier_iri(base, rec.title), quads, formats, layout),
-                                protocol=5))
+        part = render(dossier_iri(base, rec.title), quads, formats, layout)
+        if _STATE["validate"]:
+            from .shacl import engine
+
+            # Core constraints here, in the worker; SPARQL ones later, on the store, at once.
+            part.results = engine("dossier").validate(quads, sparql=False)
+        out.append(pickle.dumps(part, protocol=5))
     return out
 
 
 def _phase_b(db_path: Path, cache_db: Cache, index: Index, base: str, formats: Sequence[str],
-             jobs: int, result: StreamResult, progress: Progress | None) -> Iterator[Part]:
+             jobs: int, result: StreamResult, progress: Progress | None, validate: bool
+             ) -> Iterator[Part]:
     """Yield each dossier's part in order: from the cache, or mapped and rendered now."""
     sigs: list[str] = []
     todo: list[int] = []
     for i, done in enumerate(result.done):
         rec = done.light
         assert rec is not None
-        sig = signature(rec, index, base, formats)
+        sig = signature(rec, index, base, [*formats, f"validate={validate}"])
         done.light = None  # not needed any more
         sigs.append(sig)
         if not cache_db.has_part(done.sha, sig):
@@ -381,9 +390,9 @@ def _phase_b(db_path: Path, cache_db: Cache, index: Index, base: str, formats: S
     result.rendered = len(todo)
     todo_set = set(todo)
     keep_fresh = len(todo) <= FRESH_LIMIT  # few changes: the store is updated graph by graph
-    pool = _pool(jobs, initializer=_init_worker, initargs=(index, base, formats))
+    pool = _pool(jobs, initializer=_init_worker, initargs=(index, base, formats, validate))
     if pool is None:
-        _init_worker(index, base, formats)
+        _init_worker(index, base, formats, validate)
     batches = list(_batches(todo, BATCH))
     payload = [(db_path, [(result.done[i].sha, Path(result.done[i].file).name) for i in b])
                for b in batches]
@@ -401,6 +410,7 @@ def _phase_b(db_path: Path, cache_db: Cache, index: Index, base: str, formats: S
                     progress(len(batch))
                 part = cache_db.part(done.sha, sigs[i])
             done.quads = part.quads
+            result.shacl.extend(part.results)
             if i in todo_set and keep_fresh:
                 done.fresh = part.data.get("nq")
             result.quads += part.quads

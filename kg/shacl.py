@@ -129,7 +129,9 @@ class Data:
     def store(self) -> ox.Store:
         if self._store is None:
             self._store = ox.Store()
-            self._store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.triples)
+            graph = ox.NamedNode("urn:kg:validation")  # queried as the union default graph
+            self._store.extend(ox.Quad(t.subject, t.predicate, t.object, graph)
+                               for t in self.triples)
         return self._store
 
 
@@ -349,8 +351,13 @@ class Engine:
                         result(_COMPONENT[kind], v)
         return out
 
-    def validate(self, triples: Iterable[ox.Triple | ox.Quad]) -> list[ShaclResult]:
-        """Every result of every shape on one graph, sorted and distinct."""
+    def validate(self, triples: Iterable[ox.Triple | ox.Quad], sparql: bool = True
+                 ) -> list[ShaclResult]:
+        """Every result of every shape on one graph, sorted and distinct.
+
+        With ``sparql=False`` the SHACL-SPARQL constraints are left out (run them for many
+        graphs at once with :meth:`validate_store`).
+        """
         data = triples if isinstance(triples, Data) else Data(triples)
         results: set[ShaclResult] = set()
         for shape in self.roots:
@@ -371,14 +378,70 @@ class Engine:
                         results.add(ShaclResult(fnt, f"<{p}>", _nt(o), shape.iri,
                                                 f"<{SH}ClosedConstraintComponent>",
                                                 shape.severity, shape.message, shape.iri))
-            if shape.sparql:
-                results.update(self._sparql(shape, set(focus), data))
+            if shape.sparql and sparql:
+                results.update(self._sparql(shape, set(focus), data.store()))
         return sorted(results, key=result_key)
 
-    def _sparql(self, shape: Shape, focus: set[Any], data: Data) -> list[ShaclResult]:
+    def validate_store(self, store: ox.Store, core: bool = False) -> list[ShaclResult]:
+        """Run the SPARQL constraints (and, with ``core``, the count constraints) on a store's
+        union of named graphs: one query per constraint, however many dossiers it holds.
+
+        Raises :class:`Unsupported` for a core constraint that has no SPARQL form here.
+        """
+        results: set[ShaclResult] = set()
+        for shape in self.roots:
+            if not shape.sparql and not core:
+                continue
+            focus = self._store_focus(shape, store)
+            if not focus:
+                continue
+            if shape.sparql:
+                results.update(self._sparql(shape, focus, store))
+            if core:
+                if shape.checks or shape.closed is not None:
+                    raise Unsupported(f"node constraints of {shape.iri} on a store")
+                for prop in shape.properties:
+                    results.update(self._store_counts(prop, focus, store))
+        return sorted(results, key=result_key)
+
+    def _store_focus(self, shape: Shape, store: ox.Store) -> set[Any]:
+        patterns = []
+        for kind, target in shape.targets:
+            if kind == "class":
+                patterns.append(f"{{ ?this a <{target}> }}")
+            elif kind == "subjectsOf":
+                patterns.append(f"{{ ?this <{target}> ?o }}")
+            elif kind == "objectsOf":
+                patterns.append(f"{{ ?s <{target}> ?this }}")
+            else:
+                patterns.append(f"{{ VALUES ?this {{ {target} }} }}")
+        query = "SELECT DISTINCT ?this WHERE { " + " UNION ".join(patterns) + " }"
+        return {row["this"] for row in store.query(query, use_default_graph_as_union=True)}
+
+    def _store_counts(self, prop: Shape, focus: set[Any], store: ox.Store) -> list[ShaclResult]:
+        assert prop.path is not None
+        if len(prop.path.steps) != 1 or prop.path.steps[0][1]:
+            raise Unsupported(f"path of {prop.iri} on a store")
+        pred = prop.path.steps[0][0]
+        out = []
+        for kind, arg in prop.checks:
+            if kind not in {"minCount", "maxCount"}:
+                raise Unsupported(f"{kind} of {prop.iri} on a store")
+            if kind == "minCount" and arg > 0:
+                raise Unsupported(f"minCount of {prop.iri} on a store")  # needs the focus set
+            query = (f"SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ ?this <{pred}> ?v }} "
+                     f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {int(arg)})")
+            for row in store.query(query, use_default_graph_as_union=True):
+                if row["this"] in focus:
+                    out.append(ShaclResult(_nt(row["this"]), prop.path.text, None, prop.iri,
+                                           f"<{SH}MaxCountConstraintComponent>", prop.severity,
+                                           prop.message, prop.iri))
+        return out
+
+    def _sparql(self, shape: Shape, focus: set[Any], store: ox.Store) -> list[ShaclResult]:
         out = []
         for iri, query, severity, message in shape.sparql:
-            for row in data.store().query(query):
+            for row in store.query(query, use_default_graph_as_union=True):
                 this = row["this"]
                 if this not in focus:
                     continue

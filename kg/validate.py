@@ -260,7 +260,17 @@ def rdflib_graph(triples: Iterable[ox.Quad | ox.Triple]) -> rdflib.Graph:
 
 
 def validate_one_graph(triples: Sequence[ox.Quad | ox.Triple]) -> list[ShaclResult]:
-    """Run the per-dossier shapes on one dossier's graph (a self-contained, picklable task)."""
+    """Run the per-dossier shapes on one dossier's graph (a self-contained, picklable task).
+
+    kg's compiled engine (:mod:`kg.shacl`); tests hold it to pyshacl's exact results.
+    """
+    from .shacl import engine
+
+    return engine("dossier").validate(triples)
+
+
+def validate_one_graph_pyshacl(triples: Sequence[ox.Quad | ox.Triple]) -> list[ShaclResult]:
+    """The same with pyshacl, the reference implementation (``kg validate --engine pyshacl``)."""
     return run_pyshacl(rdflib_graph(triples), shapes_graph("dossier"))[1]
 
 
@@ -557,7 +567,7 @@ def _lexical(nt: str) -> str:
 
 
 def validate_graphs(graphs: Graphs, mapper: Callable[..., Iterable[list[ShaclResult]]] = map,
-                    problems: Sequence[str] = ()) -> Report:
+                    problems: Sequence[str] = (), engine: str = "kg") -> Report:
     """Validate named graphs: per-dossier shapes per graph (via ``mapper``), corpus rules merged.
 
     ``graphs`` maps a graph name (``None`` for default-graph triples) to its quads or triples.
@@ -565,14 +575,50 @@ def validate_graphs(graphs: Graphs, mapper: Callable[..., Iterable[list[ShaclRes
     """
     units = [list(triples) for _name, triples in sorted(graphs.items(), key=lambda kv: kv[0] or "")]
     results: set[ShaclResult] = set()
-    for found in mapper(validate_one_graph, units):
+    one = validate_one_graph_pyshacl if engine == "pyshacl" else validate_one_graph
+    for found in mapper(one, units):
         results.update(found)
-    merged = rdflib_graph(t for unit in units for t in unit)
-    results.update(run_pyshacl(merged, shapes_graph("corpus"))[1])
+    if engine == "pyshacl":
+        merged = rdflib_graph(t for unit in units for t in unit)
+        results.update(run_pyshacl(merged, shapes_graph("corpus"))[1])
+        triples = len(merged)
+    else:
+        from .shacl import engine as compiled
+
+        merged_triples = {t.triple if isinstance(t, ox.Quad) else t for u in units for t in u}
+        results.update(compiled("corpus").validate(merged_triples))
+        triples = len(merged_triples)
     prov = Provenance(graphs)
     ordered = sorted(results, key=result_key)
     return Report([prov.finding(r) for r in ordered], graphs=len(graphs),
-                  triples=len(merged), problems=list(problems), results=ordered)
+                  triples=triples, problems=list(problems), results=ordered)
+
+
+def validate_store(store: ox.Store, core_results: Iterable[ShaclResult], graphs: int,
+                   triples: int, problems: Sequence[str] = ()) -> Report:
+    """Finish a streaming build's validation on its store.
+
+    ``core_results`` are the per-dossier core results the build's workers found; the
+    SHACL-SPARQL constraints and the corpus rules run here, once, over the store's union of
+    named graphs. Only the named graphs the results point into are read for the report.
+    """
+    from .shacl import engine as compiled
+
+    results = set(core_results)
+    results.update(compiled("dossier").validate_store(store))
+    results.update(compiled("corpus").validate_store(store, core=True))
+    ordered = sorted(results, key=result_key)
+    involved: set[str] = set()
+    for r in ordered:
+        for node in (r.focus, r.value):
+            if node and node.startswith("<"):
+                q = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} }}"
+                involved.update(row["g"].value for row in store.query(q))
+    subset: Graphs = {g: list(store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+                      for g in sorted(involved)}
+    prov = Provenance(subset)
+    return Report([prov.finding(r) for r in ordered], graphs=graphs, triples=triples,
+                  problems=list(problems), results=ordered)
 
 
 def validate_whole(graphs: Graphs) -> tuple[bool, list[ShaclResult]]:
@@ -602,7 +648,8 @@ def read_graph_files(paths: Iterable[str | Path]) -> dict[str | None, list[ox.Qu
 
 
 def validate(source: Any = None, base: str | None = None,
-             mapper: Callable[..., Iterable[list[ShaclResult]]] = map) -> Report:
+             mapper: Callable[..., Iterable[list[ShaclResult]]] = map,
+             engine: str = "kg") -> Report:
     """Validate a :class:`kg.build.BuildResult`, or paths (dossiers and/or graph files).
 
     With no source, the bundled seeds are built and validated.
@@ -612,7 +659,7 @@ def validate(source: Any = None, base: str | None = None,
 
     if isinstance(source, BuildResult):
         return validate_graphs(source.graphs(), mapper,
-                               [str(p) for p in source.errors])
+                               [str(p) for p in source.errors], engine)
     paths = [Path(p) for p in source] if source is not None else []
     rdf_files = [p for p in paths if not p.is_dir() and p.suffix.lower() != ".txt" and str(p) != "-"]
     dossiers = [p for p in paths if p not in rdf_files]
@@ -630,4 +677,4 @@ def validate(source: Any = None, base: str | None = None,
         graphs.setdefault(name, []).extend(quads)
     if not graphs:
         raise KgError("nothing to validate: no triples in the input")
-    return validate_graphs(graphs, mapper, problems)
+    return validate_graphs(graphs, mapper, problems, engine)
