@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -256,14 +257,18 @@ def build_to(paths: Sequence[str | Path] | None, out_dir: str | Path,
     graphs = [d.graph for d in result.done]
     store_dir = out / (store if store is not None else ".kg-cache/validation-store")
     if store is not None or validate:
+        started = time.perf_counter()
         changed = result.changed_graphs() if store is not None else None
         outcome.store = sync_build(store_dir, nquads, graphs, changed)
+        result.timings["load"] = time.perf_counter() - started
     if validate:
         from .validate import validate_store
 
+        started = time.perf_counter()
         with open_store(store_dir) as db:
-            outcome.validation = validate_store(db, result.shacl, len(graphs), result.triples,
-                                                [str(p) for p in result.errors])
+            outcome.validation = validate_store(db, result.shacl, result.findings, len(graphs),
+                                                result.triples, [str(p) for p in result.errors])
+        result.timings["validate (store part)"] = time.perf_counter() - started
     if store is None:
         outcome.store = None
     return outcome

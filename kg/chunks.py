@@ -67,6 +67,7 @@ class Part:
     own: int = 0  # triples about nodes the dossier owns
     types: dict[str, int] = field(default_factory=dict)  # own nodes per class IRI
     results: list[Any] = field(default_factory=list)  # per-dossier SHACL results, if asked
+    findings: list[Any] = field(default_factory=list)  # the results located in the dossier
 
 
 def _strip(text: bytes, header: bytes, footer: bytes = b"") -> bytes:

@@ -239,9 +239,11 @@ def validate_cmd(paths: tuple[Path, ...], fmt: str, strict: bool, base: str,
 @click.option("-o", "--output", default="-", help="File to write, '-' for stdout.")
 @click.option("--list", "list_queries", is_flag=True, help="List the bundled queries.")
 @click.option("--show", is_flag=True, help="Print the query with its parameters bound; don't run.")
+@click.option("--allow-service", is_flag=True,
+              help="Run SERVICE clauses (the engine then fetches from the servers they name).")
 def query_cmd(query: str | None, params: tuple[str, ...], data: tuple[Path, ...],
               store_dir: Path | None, endpoint: str | None, engine: str, fmt: str | None,
-              output: str, list_queries: bool, show: bool) -> None:
+              output: str, list_queries: bool, show: bool, allow_service: bool) -> None:
     """Run a bundled query (by NAME) or a SPARQL file over the graph.
 
     \b
@@ -269,7 +271,7 @@ def query_cmd(query: str | None, params: tuple[str, ...], data: tuple[Path, ...]
             click.echo(q.bind(loaded, given), nl=False)
             return
         with q.open_source(list(data), store_dir, endpoint, engine) as source:
-            result = q.run(loaded, source, given)
+            result = q.run(loaded, source, given, allow_service)
         name = q.pick_format(result, fmt, output)
         if output == "-":
             q.write_result(result, sys.stdout.buffer, name)

@@ -36,6 +36,7 @@ from typing import IO, Any, Protocol
 import pyoxigraph as ox
 
 from .errors import KgError
+from .rdfio import rdf_format, read_file
 from .vocab import DEFAULT_BASE, KG, PREFIXES, XSD, resource_prefixes
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -275,6 +276,22 @@ def _tokens(text: str) -> Iterator[tuple[str, str, int, int]]:
             depth += 1
 
 
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def check_no_service(query: Query) -> None:
+    """Refuse a query with a ``SERVICE`` clause: it would make the engine fetch from a URL."""
+    # also with codepoint escapes undone (S\u0045RVICE), as an engine that processes them sees it
+    decoded = _CODEPOINT.sub(lambda m: chr(int(m[1] or m[2], 16)), query.text)
+    for text in (query.text, decoded):
+        for kind, word, start, _ in _tokens(text):
+            if kind == "word" and word.upper() == "SERVICE":
+                line = text.count("\n", 0, start) + 1
+                raise QueryError("SERVICE clause refused: it makes the query engine fetch data "
+                                 "from another server; pass --allow-service to run it",
+                                 query.source, line)
+
+
 def query_form(text: str) -> str:
     """``select``, ``construct``, ``ask`` or ``describe``: what a query returns."""
     for kind, word, _, depth in _tokens(text):
@@ -324,6 +341,28 @@ def term_text(term: Term) -> str:
     return str(term)
 
 
+_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
+
+
+def sparql_term(term: Term) -> str:
+    """A term as SPARQL query text, safe from codepoint-escape processing.
+
+    SPARQL lets ``\\uXXXX`` stand for a character anywhere in a query, and some engines (rdflib)
+    replace them before parsing: a value holding backslash-``u`` would then change.  So a
+    ``u``/``U`` after an escaped backslash is itself written as a codepoint escape (the 8-digit
+    form: rdflib reads ``\\u`` followed by more hex digits as one longer escape).
+    """
+    if not isinstance(term, ox.Literal):
+        return str(term)
+    text = re.sub(r'[\\"\n\r]', lambda m: _STRING_ESCAPES[m[0]], term.value)
+    text = re.sub(r"(?<=\\\\)[uU]", lambda m: f"\\U{ord(m[0]):08X}", text)
+    if term.language:
+        return f'"{text}"@{term.language}'
+    if term.datatype.value == XSD + "string":
+        return f'"{text}"'
+    return f'"{text}"^^<{term.datatype.value}>'
+
+
 def values_block(bindings: Mapping[str, Term]) -> str:
     """``VALUES (?a ?b) { (term term) }`` for the bindings."""
     names = sorted(bindings)
@@ -331,7 +370,7 @@ def values_block(bindings: Mapping[str, Term]) -> str:
         if not _VARNAME.match(name):
             raise QueryError(f"bad parameter name {name!r}: use letters, digits and '_'")
     head = " ".join(f"?{n}" for n in names)
-    row = " ".join(term_text(bindings[n]) for n in names)
+    row = " ".join(sparql_term(bindings[n]) for n in names)
     return f" VALUES ({head}) {{ ({row}) }} "
 
 
@@ -578,16 +617,11 @@ def read_data(paths: Sequence[str | Path], base: str = DEFAULT_BASE) -> list[ox.
                 dossiers.append(str(path))
                 continue
             path = output
-        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) if path.suffix else None
-        if fmt is None:
+        if rdf_format(path) is None:
             dossiers.append(str(path))
             continue
-        try:
-            quads.extend(ox.parse(path=str(path), format=fmt))
-        except FileNotFoundError:
-            raise QueryError("no such file", str(path)) from None
-        except (SyntaxError, ValueError, OSError) as err:
-            raise QueryError(f"cannot read RDF: {err}", str(path)) from None
+        for graph in read_file(path).values():
+            quads.extend(graph)
     if dossiers:
         quads.extend(build(dossiers, base=base).quads)
     return quads
@@ -630,8 +664,11 @@ def open_source(data: Sequence[str | Path] = (), store: str | Path | None = None
     yield ENGINES[engine](quads)
 
 
-def run(query: Query, source: Source, params: Mapping[str, str | Term] | None = None) -> Result:
-    """Bind the parameters and run the query on a source."""
+def run(query: Query, source: Source, params: Mapping[str, str | Term] | None = None,
+        allow_service: bool = False) -> Result:
+    """Bind the parameters and run the query on a source (``SERVICE`` only if allowed)."""
+    if not allow_service:
+        check_no_service(query)
     return source.run(bind(query, params))
 
 

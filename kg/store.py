@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 import pyoxigraph as ox
 
 from kg.errors import KgError
+from kg.rdfio import read_file
 from kg.vocab import DEFAULT_BASE
 
 #: Named-graph IRI -> the quads of that graph (every quad's graph_name is that IRI).
@@ -131,20 +132,10 @@ def read_graphs(paths: Iterable[Path | str], base_iri: str | None = None) -> Gra
     """
     quads: list[ox.Quad] = []
     for raw in paths:
-        path = Path(raw)
-        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".").lower())
-        if fmt is None:
-            raise StoreError(f"unknown RDF format (extension {path.suffix!r})", file=str(path))
-        file_graph = ox.NamedNode(path.resolve().as_uri())
-        try:
-            for quad in ox.parse(path=path, format=fmt, base_iri=base_iri or file_graph.value):
-                if isinstance(quad.graph_name, ox.DefaultGraph):
-                    quad = ox.Quad(quad.subject, quad.predicate, quad.object, file_graph)
-                quads.append(quad)
-        except SyntaxError as err:
-            raise StoreError(f"not valid {fmt.name}: {err}", file=str(path)) from err
-        except OSError as err:
-            raise StoreError(str(err), file=str(path)) from err
+        file_graph = ox.NamedNode(Path(raw).resolve().as_uri())
+        for graph in read_file(raw, base_iri=base_iri).values():
+            quads.extend(ox.Quad(q.subject, q.predicate, q.object, file_graph)
+                         if isinstance(q.graph_name, ox.DefaultGraph) else q for q in graph)
     return group_quads(quads)
 
 

@@ -594,22 +594,20 @@ def validate_graphs(graphs: Graphs, mapper: Callable[..., Iterable[list[ShaclRes
                   triples=triples, problems=list(problems), results=ordered)
 
 
-def validate_store(store: ox.Store, core_results: Iterable[ShaclResult], graphs: int,
-                   triples: int, problems: Sequence[str] = ()) -> Report:
+def validate_store(store: ox.Store, dossier_results: Iterable[ShaclResult],
+                   dossier_findings: Iterable[Finding], graphs: int, triples: int,
+                   problems: Sequence[str] = ()) -> Report:
     """Finish a streaming build's validation on its store.
 
-    ``core_results`` are the per-dossier core results the build's workers found; the
-    SHACL-SPARQL constraints and the corpus rules run here, once, over the store's union of
-    named graphs. Only the named graphs the results point into are read for the report.
+    The build's workers ran the per-dossier shapes and located their results; the corpus rules
+    run here, once, over the store's union of named graphs, and only the named graphs their
+    results point into are read to locate them.
     """
     from .shacl import engine as compiled
 
-    results = set(core_results)
-    results.update(compiled("dossier").validate_store(store))
-    results.update(compiled("corpus").validate_store(store, core=True))
-    ordered = sorted(results, key=result_key)
+    corpus = compiled("corpus").validate_store(store, core=True)
     involved: set[str] = set()
-    for r in ordered:
+    for r in corpus:
         for node in (r.focus, r.value):
             if node and node.startswith("<"):
                 q = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} }}"
@@ -617,7 +615,11 @@ def validate_store(store: ox.Store, core_results: Iterable[ShaclResult], graphs:
     subset: Graphs = {g: list(store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
                       for g in sorted(involved)}
     prov = Provenance(subset)
-    return Report([prov.finding(r) for r in ordered], graphs=graphs, triples=triples,
+    located = {r: f for r, f in zip(dossier_results, dossier_findings, strict=True)}
+    for r in corpus:
+        located.setdefault(r, prov.finding(r))
+    ordered = sorted(located, key=result_key)
+    return Report([located[r] for r in ordered], graphs=graphs, triples=triples,
                   problems=list(problems), results=ordered)
 
 

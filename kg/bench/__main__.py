@@ -1,0 +1,157 @@
+"""``python -m kg.bench``: kg's pipeline at scale, against a bound and a naive peer, in one run.
+
+For each corpus size it generates dossiers (:mod:`kg.bench.corpus`), then measures, on the same
+data and in the same process run:
+
+- **kg**: ``kg build`` (extract + map + Turtle, N-Quads, JSON-LD + embedded store + SHACL
+  validation), a bundled query on the store, and an incremental rebuild after one edit;
+- **bound**: pyoxigraph parsing the N-Quads kg wrote and serialising them as Turtle — what it
+  costs just to handle that many triples in a compiled library;
+- **naive peer**: the same dossiers through one rdflib Graph, rdflib's Turtle serialiser and one
+  pyshacl call over the whole graph (only up to ``--naive-max`` dossiers: beyond that it takes
+  hours; larger sizes show the ratio extrapolated linearly from the largest size measured, and
+  say so).
+
+It prints time, dossiers/s, triples/s and peak memory (resident, all processes) per stage, and
+the ratios kg/bound and naive/kg. Timings on a shared machine are noisy: compare ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .memory import PeakRSS
+
+
+def _measure(fn: Callable[[], Any]) -> tuple[float, int, Any]:
+    with PeakRSS() as mem:
+        started = time.perf_counter()
+        value = fn()
+        seconds = time.perf_counter() - started
+    return seconds, mem.peak, value
+
+
+def _row(stage: str, seconds: float, dossiers: int, triples: int, peak: int | None,
+         note: str = "") -> str:
+    rate = f"{dossiers / seconds:>10,.0f}" if seconds else f"{'-':>10}"
+    trate = f"{triples / seconds:>12,.0f}" if seconds and triples else f"{'-':>12}"
+    mem = f"{peak / 2**20:>8,.0f}" if peak else f"{'-':>8}"
+    return f"  {stage:<34} {seconds:>9.2f} {rate} {trate} {mem}  {note}"
+
+
+def bound(nquads: Path, out: Path) -> float:
+    """pyoxigraph alone: parse the N-Quads, write Turtle."""
+    import pyoxigraph as ox
+
+    started = time.perf_counter()
+    triples = (q.triple for q in ox.parse(path=nquads, format=ox.RdfFormat.N_QUADS))
+    ox.serialize(triples, out, format=ox.RdfFormat.TURTLE)
+    return time.perf_counter() - started
+
+
+def naive(src: Path) -> tuple[float, int]:
+    """One rdflib Graph, rdflib's Turtle serialiser, one pyshacl call: (seconds, triples)."""
+    import pyshacl
+    import rdflib
+
+    from kg import build
+    from kg.validate import shapes_graph, to_rdflib
+
+    started = time.perf_counter()
+    result = build([src])
+    graph = rdflib.Graph()
+    for q in result.quads:
+        graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    graph.serialize(io.BytesIO(), format="turtle")
+    pyshacl.validate(graph, shacl_graph=shapes_graph("all"), inference="none")
+    return time.perf_counter() - started, len(graph)
+
+
+def run_size(n: int, work: Path, jobs: int, naive_max: int, seed: int,
+             naive_rate: list[float]) -> None:
+    from kg.bench.corpus import generate
+    from kg.build import build_to
+    from kg.query import bundled, open_source, run
+
+    src, out = work / f"in-{n}", work / f"out-{n}"
+    started = time.perf_counter()
+    generate(n, src, seed=seed)
+    print(f"\n{n:,} dossiers (generated in {time.perf_counter() - started:.1f} s)")
+    print(f"  {'stage':<34} {'seconds':>9} {'dossiers/s':>10} {'triples/s':>12} {'peak MiB':>8}")
+
+    seconds, peak, outcome = _measure(lambda: build_to(
+        [src], out, ["ttl", "nq", "jsonld"], jobs=jobs, cache=True, validate=True))
+    result = outcome.result
+    triples = result.triples
+    for stage, secs in result.timings.items():
+        print(_row(f"kg: {stage}", secs, n, triples, None))
+    print(_row("kg build (all of the above)", seconds, n, triples, peak,
+               f"{triples:,} triples, {result.quads:,} quads; "
+               f"validation: {outcome.validation.summary()}"))
+
+    q_seconds, _, rows = _measure(lambda: _query(out / "store", bundled, open_source, run))
+    print(_row("kg query stats (embedded store)", q_seconds, n, 0, None, f"{rows} rows"))
+
+    victim = sorted(src.glob("*.txt"))[n // 2]
+    victim.write_text(victim.read_text("utf-8").replace("\n\n", "\n\nEdited. ", 1), "utf-8")
+    inc_seconds, inc_peak, inc = _measure(lambda: build_to(
+        [src], out, ["ttl", "nq", "jsonld"], jobs=jobs, cache=True, validate=True))
+    print(_row("kg build, one dossier edited", inc_seconds, n, triples, inc_peak,
+               f"redid {inc.result.extracted} extract / {inc.result.rendered} map; "
+               f"{100 * inc_seconds / seconds:.1f}% of the full build"))
+
+    b_seconds, b_peak, _ = _measure(lambda: bound(out / "kg.nq", work / "bound.ttl"))
+    print(_row("bound: pyoxigraph nq -> ttl", b_seconds, n, triples, b_peak))
+
+    if n <= naive_max:
+        n_seconds, n_peak, (nv_seconds, _nv_triples) = _measure(lambda: naive(src))
+        naive_rate.append(n_seconds / n)
+        print(_row("naive: rdflib + ttl + 1 pyshacl", n_seconds, n, triples, n_peak))
+        naive_note = ""
+    else:
+        n_seconds = naive_rate[-1] * n if naive_rate else float("nan")
+        naive_note = " (naive extrapolated linearly from the largest measured size)"
+    print(f"  ratios: kg/bound = {seconds / b_seconds:.1f}x, naive/kg = "
+          f"{n_seconds / seconds:.1f}x{naive_note}, peak memory {peak / 2**20:,.0f} MiB")
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def _query(store: Path, bundled: Any, open_source: Any, run: Any) -> int:
+    query = bundled("stats")
+    with open_source(store=store) as source:
+        result = run(query, source, query.example_params())
+    return len(result.rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m kg.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000",
+                        help="comma-separated corpus sizes [default: %(default)s]")
+    parser.add_argument("--naive-max", type=int, default=1000,
+                        help="largest size the naive peer runs at [default: %(default)s]")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=None, help="scratch directory")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"kg benchmark on {platform.node()}: {os.cpu_count()} cores, "
+          f"{os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB, "
+          f"Python {platform.python_version()}, jobs={args.jobs}")
+    naive_rate: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="kg-bench-", dir=args.work) as tmp:
+        for n in sizes:
+            run_size(n, Path(tmp), args.jobs, args.naive_max, args.seed, naive_rate)
+
+
+if __name__ == "__main__":
+    main()
