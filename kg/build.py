@@ -222,6 +222,20 @@ def build_to(paths: Sequence[str | Path] | None, out_dir: str | Path,
     incremental); standard input (``-``) is built in memory. ``store`` is a directory (relative
     paths are inside ``out_dir``), or None for no store.
     """
+    import sqlite3
+
+    try:
+        return _build_to(paths, out_dir, formats, base, jobs, cache, validate, store, progress)
+    except (OSError, sqlite3.OperationalError) as exc:
+        # A full disk, a read-only directory: one line, and the previous outputs stay whole
+        # (every file is written aside and renamed into place only when complete).
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise KgError(f"cannot write the build: {reason}", str(out_dir)) from None
+
+
+def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: Sequence[str],
+              base: str, jobs: int | None, cache: bool, validate: bool, store: str | Path | None,
+              progress: Any) -> BuildOutcome:
     from .pipeline import stream_build
 
     check_base(base)

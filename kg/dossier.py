@@ -12,6 +12,7 @@ from .errors import DossierError
 #: Dossiers larger than this are refused with a clear message (real ones are a few kB).
 MAX_BYTES = 4 * 1024 * 1024
 
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TITLE = re.compile(r"^=(?!=)\s*(?P<title>.*?)\s*=\s*$")
 _HEADING = re.compile(r"^(?P<eq>={2,6})\s*(?P<title>.*?)\s*(?P=eq)?\s*$")
 _INFOBOX = re.compile(r"^(?:[-*•|]\s*)(?P<key>[^:=\n]{1,60}?)\s*[:=](?:\s+(?P<value>.*))?$")
@@ -68,7 +69,10 @@ def decode(data: bytes, name: str) -> str:
         raise DossierError(
             f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
             "expected a UTF-8 text dossier", name, line) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # C0 control characters (other than tab and newline) have no place in a dossier and no
+    # representation in XML 1.0: each becomes U+FFFD, visibly, rather than breaking RDF/XML.
+    return _CONTROL.sub("\ufffd", text)
 
 
 def _is_short_name(text: str) -> bool:

@@ -13,6 +13,7 @@ import os
 import pickle
 import sqlite3
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ class Cache:
 
     def part(self, sha: str, sig: str) -> Part | None:
         row = self.db.execute("SELECT data FROM part WHERE sha=? AND sig=?", (sha, sig)).fetchone()
-        return pickle.loads(row[0]) if row else None
+        return _unpack(row[0]) if row else None
 
     def put_parts(self, rows: Iterable[tuple[str, str, bytes]]) -> None:
         with self.db:
@@ -376,7 +377,7 @@ def _render_from_cache(args: tuple[Path, list[tuple[str, str]]]) -> list[bytes]:
         graphs[part.graph] = quads
     if _STATE["validate"]:
         _validate_batch(parts, graphs)
-    return [pickle.dumps(part, protocol=5) for part in parts]
+    return [_pack(part) for part in parts]
 
 
 def _validate_batch(parts: list[Part], graphs: dict[str, list[Any]]) -> None:
@@ -412,6 +413,24 @@ def _validate_batch(parts: list[Part], graphs: dict[str, list[Any]]) -> None:
         part.findings.append(finding)
 
 
+def _windowed(pool: ProcessPoolExecutor | None, fn: Callable[[Any], Any],
+              items: Iterable[Any], window: int) -> Iterator[Any]:
+    """Like ``pool.map`` in order, but with at most ``window`` tasks in flight, so results
+    never pile up in memory faster than they are consumed."""
+    if pool is None:
+        yield from map(fn, items)
+        return
+    from collections import deque
+
+    queue: deque[Any] = deque()
+    for item in items:
+        queue.append(pool.submit(fn, item))
+        if len(queue) >= window:
+            yield queue.popleft().result()
+    while queue:
+        yield queue.popleft().result()
+
+
 def _phase_b(db_path: Path, cache_db: Cache, index: Index, base: str, formats: Sequence[str],
              jobs: int, result: StreamResult, progress: Progress | None, validate: bool
              ) -> Iterator[Part]:
@@ -433,21 +452,25 @@ def _phase_b(db_path: Path, cache_db: Cache, index: Index, base: str, formats: S
     if pool is None:
         _init_worker(index, base, formats, validate)
     batches = list(_batches(todo, BATCH))
-    payload = [(db_path, [(result.done[i].sha, Path(result.done[i].file).name) for i in b])
-               for b in batches]
-    fresh = iter(pool.map(_render_from_cache, payload) if pool
-                 else map(_render_from_cache, payload))
+    payload = ((db_path, [(result.done[i].sha, Path(result.done[i].file).name) for i in b])
+               for b in batches)
+    fresh = _windowed(pool, _render_from_cache, payload, 2 * jobs + 1)
     pending = iter(batches)
+    ready: dict[int, bytes] = {}
     try:
         for i, done in enumerate(result.done):
-            part = cache_db.part(done.sha, sigs[i])
-            while part is None:
-                batch, datas = next(pending), next(fresh)
-                cache_db.put_parts((result.done[j].sha, sigs[j], data)
-                                   for j, data in zip(batch, datas, strict=True))
-                if progress:
-                    progress(len(batch))
+            if i in todo_set:
+                while i not in ready:
+                    batch, datas = next(pending), next(fresh)
+                    ready.update(zip(batch, datas, strict=True))
+                    cache_db.put_parts((result.done[j].sha, sigs[j], data)
+                                       for j, data in zip(batch, datas, strict=True))
+                    if progress:
+                        progress(len(batch))
+                part = _unpack(ready.pop(i))
+            else:
                 part = cache_db.part(done.sha, sigs[i])
+                assert part is not None
             done.quads = part.quads
             result.shacl.extend(part.results)
             result.findings.extend(part.findings)
@@ -458,3 +481,13 @@ def _phase_b(db_path: Path, cache_db: Cache, index: Index, base: str, formats: S
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
+
+
+def _pack(part: Part) -> bytes:
+    # Parts are cached for incremental builds: compressed in the workers, they cost the cache a
+    # fifth of the disk and the main process little.
+    return zlib.compress(pickle.dumps(part, protocol=5), 1)
+
+
+def _unpack(data: bytes) -> Part:
+    return pickle.loads(zlib.decompress(data))

@@ -233,10 +233,26 @@ def load(name_or_path: str | Path) -> Query:
 _OX_ERROR = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
 
 
+def _without_service(text: str) -> str:
+    """``SERVICE [SILENT] <x>`` as ``GRAPH <x>``, padded so every line and column stays put."""
+    out, last = [], None
+    for kind, word, start, _ in _tokens(text):
+        if kind == "word" and (word.upper() == "SERVICE" or (last == "SERVICE"
+                                                            and word.upper() == "SILENT")):
+            out.append((start, "GRAPH".ljust(len(word)) if word.upper() == "SERVICE"
+                        else " " * len(word)))
+        if kind not in ("comment",) and word.strip():
+            last = word.upper()
+    for start, replacement in reversed(out):
+        text = text[:start] + replacement + text[start + len(replacement):]
+    return text
+
+
 def check_syntax(query: Query) -> None:
     """Raise a QueryError with line and column if the query is not SPARQL 1.1."""
     try:
-        ox.Store().query(query.text)
+        # pyoxigraph runs what it parses: never let the check itself call a SERVICE
+        ox.Store().query(_without_service(query.text))
     except SyntaxError as err:
         message = str(err)
         match = _OX_ERROR.search(message)
@@ -341,7 +357,7 @@ def term_text(term: Term) -> str:
     return str(term)
 
 
-_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
+_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def sparql_term(term: Term) -> str:
@@ -354,7 +370,7 @@ def sparql_term(term: Term) -> str:
     """
     if not isinstance(term, ox.Literal):
         return str(term)
-    text = re.sub(r'[\\"\n\r]', lambda m: _STRING_ESCAPES[m[0]], term.value)
+    text = re.sub(r'[\\"\n\r\t]', lambda m: _STRING_ESCAPES[m[0]], term.value)
     text = re.sub(r"(?<=\\\\)[uU]", lambda m: f"\\U{ord(m[0]):08X}", text)
     if term.language:
         return f'"{text}"@{term.language}'
@@ -499,10 +515,16 @@ class RdflibSource:
 
     def run(self, text: str) -> Result:
         form = query_form(text)
+        from rdflib.plugins import sparql
+
+        # rdflib would fetch the IRI of a FROM clause from the web; kg's FROM names graphs
+        load, sparql.SPARQL_LOAD_GRAPHS = sparql.SPARQL_LOAD_GRAPHS, False
         try:
             answer = self.dataset.query(text)
         except Exception as err:  # rdflib raises pyparsing and plain exceptions alike
             raise QueryError(f"rdflib could not run the query: {err}") from None
+        finally:
+            sparql.SPARQL_LOAD_GRAPHS = load
         if answer.type == "ASK":
             return Result(form, boolean=bool(answer.askAnswer))
         if answer.type == "SELECT":

@@ -282,7 +282,9 @@ def _check_xml(data: bytes, name: str, max_depth: int) -> None:
 
     Expat does the looking (linear, in C, and it loads no external entity); pyoxigraph parses.
     """
-    entities: dict[str, int] = {}
+    uses = Counter(_ENTITY_REF.findall(data))
+    budget = max(len(data), _MIN_ENTITY_BUDGET)
+    growth = 0
     depth = 0
 
     def entity(entity_name: str, is_parameter: bool, value: str | None, base: str | None,
@@ -290,7 +292,11 @@ def _check_xml(data: bytes, name: str, max_depth: int) -> None:
         if is_parameter or value is None or "&" in value or "%" in value:
             raise _XmlRefused("RDF/XML entity declarations other than plain text (external, "
                               "parameter or nested entities) are refused: entity expansion is off")
-        entities[entity_name] = len(value.encode("utf-8"))
+        nonlocal growth
+        growth += len(value.encode("utf-8")) * uses[entity_name.encode("utf-8")]
+        if growth > budget:  # checked at the declaration, before expat expands any use
+            raise _XmlRefused(f"RDF/XML entities would expand the file by over {budget:,} "
+                              "bytes; entity expansion is off beyond the file's own size")
 
     def start(*_: Any) -> None:
         nonlocal depth
@@ -314,9 +320,3 @@ def _check_xml(data: bytes, name: str, max_depth: int) -> None:
     except expat.ExpatError as err:
         raise RdfInputError(f"not valid XML: {expat.ErrorString(err.code)}", name, err.lineno,
                             err.offset + 1) from None
-    if entities:
-        uses = Counter(_ENTITY_REF.findall(data))
-        growth = sum(size * uses[n.encode("utf-8")] for n, size in entities.items())
-        if growth > max(len(data), _MIN_ENTITY_BUDGET):
-            raise RdfInputError(f"RDF/XML entities would expand the file by {growth:,} bytes; "
-                                "entity expansion is off beyond the file's own size", name)

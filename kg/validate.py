@@ -630,23 +630,11 @@ def validate_whole(graphs: Graphs) -> tuple[bool, list[ShaclResult]]:
 
 
 def read_graph_files(paths: Iterable[str | Path]) -> dict[str | None, list[ox.Quad]]:
-    """Read RDF files in any format kg writes into named graphs (default graph under None)."""
-    graphs: dict[str | None, list[ox.Quad]] = defaultdict(list)
-    for raw in paths:
-        path = Path(raw)
-        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".").lower())
-        if fmt is None:
-            raise KgError(f"not a dossier (.txt) or RDF file kg reads (extension {path.suffix!r})",
-                          str(path))
-        try:
-            for q in ox.parse(path=path, format=fmt, base_iri=path.resolve().as_uri()):
-                name = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else None
-                graphs[name].append(q)
-        except SyntaxError as err:
-            raise KgError(f"not valid {fmt.name}: {err}", str(path)) from err
-        except OSError as err:
-            raise KgError(err.strerror or str(err), str(path)) from err
-    return dict(graphs)
+    """Read RDF files in any format kg writes into named graphs (default graph under None),
+    through kg's one safe reader (no network, no entity expansion, size and depth limits)."""
+    from . import rdfio
+
+    return rdfio.read_files(paths)
 
 
 def validate(source: Any = None, base: str | None = None,

@@ -2,7 +2,7 @@
 
 The property lives in :mod:`kg.bench.fuzz` (one ``check``), run here by hypothesis and by a
 short coverage-guided atheris run; ``KG_FUZZ_SECONDS=600 pytest tests/test_fuzz.py -k atheris``
-runs a long one.
+runs a long one (the default budget is 8 s, ~20 s with start-up).
 """
 
 from __future__ import annotations
@@ -117,8 +117,6 @@ def test_hostile_text_comes_out_escaped_and_round_trips(name: str) -> None:
         assert len({(s, p, o) for s, p, o, _ in dataset.quads()}) == len({q.triple for q in quads})
 
 
-@pytest.mark.xfail(strict=True, reason="C0 control characters reach the RDF/XML writer, and XML 1.0 "
-                   "cannot hold them; fix in kg/dossier.py decode() (see the hardening notes)")
 def test_control_characters_give_well_formed_rdf_xml() -> None:
     quads = map_bytes(hostile_dossier("bell \x07 escape \x1b form \x0c"))
     assert quads is not None
@@ -137,7 +135,7 @@ def test_nul_and_binary_are_refused_cleanly() -> None:
 
 def test_atheris_finds_nothing_in_a_short_budget(tmp_path) -> None:
     pytest.importorskip("atheris")
-    seconds = os.environ.get("KG_FUZZ_SECONDS", "15")
+    seconds = os.environ.get("KG_FUZZ_SECONDS", "8")
     done = subprocess.run([sys.executable, "-m", "kg.bench.fuzz", "--seconds", seconds,
                            "--corpus", str(tmp_path / "corpus")],
                           capture_output=True, text=True, timeout=int(seconds) + 120,

@@ -362,3 +362,119 @@ def test_same_answers_on_oxigraph_server(sources, oxigraph_endpoint, name: str) 
     assert comparable(example({"server": source}, name, "server")) == comparable(
         example(sources, name))
     assert source.default_graphs()
+
+
+# ---------------------------------------------------------------------------- hostile queries
+
+#: Values that try codepoint escapes: rdflib replaces \uXXXX anywhere in a query before parsing.
+ESCAPED = ['\\u0022 } UNION { ?s ?p ?o } #', '\\U00000022 }', '\\\\u0041', '\\u005c\\u0022',
+           '\\uZZ', 'x\\', '\x00 \r \t']
+
+
+@pytest.mark.parametrize("value", ESCAPED)
+def test_codepoint_escapes_in_values_stay_text_on_every_engine(value: str) -> None:
+    from kg.query import oxigraph_source, rdflib_source
+
+    echo = Query("echo", "SELECT ?name WHERE { }", "echo.rq")
+    for source in (oxigraph_source([]), rdflib_source([])):
+        assert [r["name"].value for r in run(echo, source, {"name": value}).rows] == [value]
+
+
+@pytest.mark.parametrize("value", ["http://x> } UNION { ?s ?p ?o } #<", "http://x/\\u003e",
+                                   "http://x/ y", "http://x/\x00"])
+def test_iri_parameters_cannot_close_the_iri(value: str) -> None:
+    query = load_header("# param: x iri = \"http://a/\"\nSELECT ?x WHERE { }")
+    with pytest.raises(QueryError, match="expects an iri"):
+        bind(query, {"x": value})
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("# param: n integer = 1\nSELECT ?n WHERE { }", "1) } UNION { ?s ?p ?o } #"),
+    ("# param: d date = \"1962-10-24\"\nSELECT ?d WHERE { }", "1962-10-24\" } #"),
+    ("# param: t dateTime = \"1962-10-24T00:00:00Z\"\nSELECT ?t WHERE { }", "1962-10-24T00:00:00Z\""),
+    ("# param: b boolean = true\nSELECT ?b WHERE { }", "true } #"),
+])
+def test_typed_parameters_refuse_trailing_syntax(text: str, value: str) -> None:
+    with pytest.raises(QueryError, match="expects"):
+        bind(load_header(text), {text.split()[2]: value})
+
+
+def test_parameter_names_cannot_carry_syntax() -> None:
+    echo = Query("echo", "SELECT ?name WHERE { }", "echo.rq")
+    with pytest.raises(QueryError, match="bad parameter name"):
+        bind(echo, {"x) { } SELECT * { ?s ?p ?o } #": "1"})
+
+
+@pytest.fixture
+def sparql_server():
+    """A loopback SPARQL endpoint that answers every request with one solution and logs it."""
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            hits.append(self.path)
+            body = json.dumps({"head": {"vars": ["o"]}, "results": {"bindings": [
+                {"o": {"type": "literal", "value": "from afar"}}]}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = answer  # noqa: N815 - http.server's names
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/sparql", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("spelling", ["SERVICE", "service", "S\\u0045RVICE", "SERVICE SILENT"])
+def test_service_is_refused_unless_allowed(sparql_server, tmp_path: Path, spelling: str) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+    from kg.query import rdflib_source
+
+    url, hits = sparql_server
+    rq = tmp_path / "remote.rq"
+    rq.write_text(f"# title: remote\nSELECT ?o WHERE {{\n  {spelling} <{url}> {{ ?s ?p ?o }}\n}}\n")
+    query = Query("remote", rq.read_text(), str(rq))
+    with pytest.raises(QueryError, match="SERVICE clause refused") as err:
+        run(query, rdflib_source([]))  # rdflib undoes codepoint escapes: S\u0045RVICE calls out
+    assert err.value.line == 3
+    data = tmp_path / "empty.nq"
+    data.write_text("")
+    result = CliRunner().invoke(main, ["query", str(rq), "--data", str(data)])
+    assert result.exit_code == 2  # pyoxigraph reads S\u0045RVICE as a syntax error
+    assert "--allow-service" in result.output or "\\" in spelling
+    assert hits == []
+    if spelling == "SERVICE":  # what the refusal prevents: the engine really calls out
+        allowed = run(query, rdflib_source([]), allow_service=True)
+        assert [r["o"].value for r in allowed.rows] == ["from afar"] and hits
+
+
+def test_service_as_a_word_in_strings_iris_and_comments_is_fine() -> None:
+    text = ('# SERVICE in a comment\nSELECT ?service WHERE { ?service <http://e/SERVICE> '
+            '"SERVICE <http://x/> {}" }')
+    from kg.query import check_no_service
+
+    check_no_service(Query("ok", text, "ok.rq"))
+
+
+def test_rdflib_engine_fetches_no_from_graph(sparql_server) -> None:
+    from kg.query import rdflib_source
+
+    url, hits = sparql_server
+    query = Query("from", f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}", "from.rq")
+    assert run(query, rdflib_source([])).rows == []
+    assert hits == []
