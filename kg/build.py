@@ -115,12 +115,17 @@ def make_report(summary: dict[str, Any], rows: Sequence[tuple[str, str, str, int
     by_file: dict[str, list[Problem]] = {}
     for p in problems:
         by_file.setdefault(p.file, []).append(p)
-    dossiers = [{"file": f, "title": t, "graph": g, "status": "ok", "quads": n,
+    def counts(file: str) -> dict[str, int]:
+        sev = Counter(p.severity for p in by_file.get(file, []))
+        return {"not_understood": sev["not-understood"], "warnings": sev["warning"],
+                "errors": sev["error"]}
+
+    dossiers = [{"file": f, "title": t, "graph": g, "status": "ok", "quads": n, **counts(f),
                  "problems": [p.as_dict() for p in by_file.get(f, [])]}
                 for f, t, g, n in rows]
     ok = {f for f, *_ in rows}
     for name in sorted({p.file for p in problems if p.severity == "error"} - ok):
-        dossiers.append({"file": name, "status": "error", "quads": 0,
+        dossiers.append({"file": name, "status": "error", "quads": 0, **counts(name),
                          "problems": [p.as_dict() for p in by_file.get(name, [])]})
     dossiers.sort(key=lambda d: d["file"])
     return {"summary": summary, "dossiers": dossiers}
@@ -138,17 +143,24 @@ def extract_all(paths: Sequence[Path]) -> tuple[list[Record], list[Problem]]:
             problems.append(Problem("error", exc.file or str(path), exc.line, exc.message))
             continue
         rec = extract(dossier)
-        key = name_key(rec.title)
-        if key in seen:
-            problems.append(Problem(
-                "error", rec.file, rec.title_line,
-                f"duplicate title {rec.title!r}: {seen[key]} has the same title; "
-                "this dossier was not merged into the graph"))
+        if (duplicate := claim_title(rec, seen)) is not None:
+            problems.append(duplicate)
             continue
-        seen[key] = rec.file
         records.append(rec)
         problems.extend(rec.problems)
     return records, problems
+
+
+def claim_title(rec: Record, seen: dict[str, str]) -> Problem | None:
+    """Record ``rec``'s title as taken, or the error if another dossier already has it:
+    duplicate titles are reported, never merged silently (the first file in order wins)."""
+    key = name_key(rec.title)
+    if key in seen:
+        return Problem("error", rec.file, rec.title_line,
+                       f"duplicate title {rec.title!r}: {seen[key]} has the same title; "
+                       "this dossier was not merged into the graph")
+    seen[key] = rec.file
+    return None
 
 
 def _stdin():
@@ -215,7 +227,8 @@ class BuildOutcome:
 def build_to(paths: Sequence[str | Path] | None, out_dir: str | Path,
              formats: Sequence[str] = DEFAULT_FORMATS, base: str = DEFAULT_BASE,
              jobs: int | None = None, cache: bool = True, validate: bool = True,
-             store: str | Path | None = "store", progress: Any = None) -> BuildOutcome:
+             store: str | Path | None = "store", progress: Any = None,
+             report: str | Path | None = None) -> BuildOutcome:
     """What ``kg build`` does: build into ``out_dir``, validate, and load the embedded store.
 
     Dossier files stream through :func:`kg.pipeline.stream_build` (parallel, cached,
@@ -225,7 +238,9 @@ def build_to(paths: Sequence[str | Path] | None, out_dir: str | Path,
     import sqlite3
 
     try:
-        return _build_to(paths, out_dir, formats, base, jobs, cache, validate, store, progress)
+        with build_lock(Path(out_dir)):
+            return _build_to(paths, out_dir, formats, base, jobs, cache, validate, store,
+                             progress, report)
     except (OSError, sqlite3.OperationalError) as exc:
         # A full disk, a read-only directory: one line, and the previous outputs stay whole
         # (every file is written aside and renamed into place only when complete).
@@ -233,9 +248,36 @@ def build_to(paths: Sequence[str | Path] | None, out_dir: str | Path,
         raise KgError(f"cannot write the build: {reason}", str(out_dir)) from None
 
 
+class build_lock:  # noqa: N801 - used like open()
+    """An exclusive lock on an output directory: a second ``kg build`` into it is refused
+    rather than interleaved with the first."""
+
+    def __init__(self, out_dir: Path):
+        self.path = out_dir / ".kg-cache" / "build.lock"
+
+    def __enter__(self) -> build_lock:
+        import fcntl
+        import os
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise KgError("another kg build is writing into this directory; wait for it to "
+                          "finish or choose another -o", str(self.path.parent.parent)) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+
+        os.close(self.fd)  # closing releases the lock, also if the process is killed
+
+
 def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: Sequence[str],
               base: str, jobs: int | None, cache: bool, validate: bool, store: str | Path | None,
-              progress: Any) -> BuildOutcome:
+              progress: Any, report: str | Path | None) -> BuildOutcome:
     from .pipeline import stream_build
 
     check_base(base)
@@ -251,10 +293,11 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
                               validate=validate)
         files = result.written
         nquads = result.nquads
-    with atomic_write(out / "report.json") as fh:
+    report_path = Path(report) if report is not None else out / "report.json"
+    with atomic_write(report_path) as fh:
         fh.write(json.dumps(result.report(), indent=1, ensure_ascii=False).encode("utf-8"))
         fh.write(b"\n")
-    files.append(out / "report.json")
+    files.append(report_path)
     outcome = BuildOutcome(result, files)
     if nquads is None:  # standard input: everything in memory
         if validate:

@@ -67,11 +67,13 @@ def main() -> None:
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL validation (kg validate).")
 @click.option("--no-cache", is_flag=True,
               help="Ignore and do not keep the cache that makes rebuilds incremental.")
+@click.option("--report", "report_file", type=click.Path(path_type=Path), default=None,
+              help="Where to write the build report (JSON).  [default: OUTPUT/report.json]")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", is_flag=True, help="List every problem, warnings included.")
 def build(paths: tuple[Path, ...], out_dir: Path, formats: tuple[str, ...], base: str,
           jobs: int | None, store_dir: str, no_store: bool, no_validate: bool, no_cache: bool,
-          quiet: bool, verbose: bool) -> None:
+          report_file: Path | None, quiet: bool, verbose: bool) -> None:
     """Build dossiers (files or folders; default: the bundled seeds) into RDF files,
     validate them, and load them into the embedded store (OUTPUT/store).
 
@@ -87,7 +89,8 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: tuple[str, ...], base
         with _progress("building") as progress:
             outcome = build_to([str(p) for p in paths] or None, out_dir, names, base, jobs,
                                cache=not no_cache, validate=not no_validate,
-                               store=None if no_store else store_dir, progress=progress)
+                               store=None if no_store else store_dir, progress=progress,
+                               report=report_file)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--base") from None
     except KgError as exc:

@@ -27,7 +27,7 @@ from .errors import DossierError, Problem
 from .export import get_format
 from .mapping import FIELDS, Index, dossier_iri, entity_key, map_record
 from .record import Record, extract
-from .vocab import name_key, pad_key
+from .vocab import pad_key
 
 FRESH_LIMIT = 1000  # up to this many redone dossiers, the store is patched rather than reloaded
 BATCH = 64  # dossiers per task sent to a worker: big enough to amortise, small enough to balance
@@ -300,6 +300,8 @@ def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], b
 def _phase_a(paths: Sequence[Path], cache_db: Cache, jobs: int, result: StreamResult,
              index: Index, progress: Progress | None) -> None:
     """Read and extract every dossier (cached by content hash) and feed the index, in order."""
+    from .build import claim_title
+
     entries: list[tuple[str, str, str, Problem | None]] = []
     todo: list[tuple[str, str, bytes | None]] = []
     for path in paths:
@@ -335,14 +337,9 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, jobs: int, result: StreamRe
                 continue
             rec = cache_db.light(sha, name)
             assert rec is not None
-            key = name_key(rec.title)
-            if key in seen:
-                result.problems.append(Problem(
-                    "error", rec.file, rec.title_line,
-                    f"duplicate title {rec.title!r}: {seen[key]} has the same title; "
-                    "this dossier was not merged into the graph"))
+            if (duplicate := claim_title(rec, seen)) is not None:
+                result.problems.append(duplicate)
                 continue
-            seen[key] = rec.file
             index.add(rec)
             result.problems.extend(rec.problems)
             result.done.append(Done(rec.file, rec.title, sha,

@@ -135,3 +135,34 @@ def test_help_has_examples(run) -> None:
     for cmd in ("build", "extract", "convert"):
         result = run(cmd, "--help")
         assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_report_accounts_for_every_quad(run, tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    for seed in list(SEEDS.glob("*.txt"))[:4]:
+        (tmp_path / "in" / seed.name).write_bytes(seed.read_bytes())
+    (tmp_path / "in" / "zz_bad.txt").write_bytes(b"no title\n")
+    (tmp_path / "in" / "zz_odd.txt").write_text("= Odd =\n- Colour: blue\n")
+    result = run("build", "in", "--report", "r.json", "-f", "nq", "--no-store", "-q")
+    assert result.exit_code == 1
+    report = json.loads((tmp_path / "r.json").read_text())
+    rows = {d["file"]: d for d in report["dossiers"]}
+    assert rows["zz_bad.txt"]["status"] == "error" and rows["zz_bad.txt"]["errors"] == 1
+    assert rows["zz_odd.txt"]["not_understood"] == 1
+    nquads = (tmp_path / "out" / "kg.nq").read_text().splitlines()
+    assert len(set(nquads)) == len(nquads) == report["summary"]["quads"]
+    assert sum(d["quads"] for d in report["dossiers"]) == len(nquads)
+
+
+def test_concurrent_build_into_one_directory_is_refused(run, tmp_path: Path) -> None:
+    import fcntl
+
+    lock = tmp_path / "out" / ".kg-cache" / "build.lock"
+    lock.parent.mkdir(parents=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = run("build", "--no-store", "--no-validate")
+    assert result.exit_code == 2
+    assert "another kg build is writing into this directory" in result.output
+    assert not (tmp_path / "out" / "kg.ttl").exists()
+    assert run("build", "--no-store", "--no-validate").exit_code == 0
