@@ -44,7 +44,7 @@ Progress = Callable[[int], None]
 #: Graphs under this prefix are kg's dossier graphs: the only ones ``prune`` may remove.
 DOSSIER_GRAPH_PREFIX = DEFAULT_BASE + "dossier/"
 #: Bytes of N-Quads per bulk-load call when ``kg build`` fills a fresh store.
-BULK_SLICE_BYTES = 64 * 1024 * 1024
+BULK_SLICE_BYTES = 16 * 1024 * 1024
 #: Default embedded store directory (``kg build`` loads there, ``kg query`` reads there).
 DEFAULT_STORE_DIR = Path("out/store")
 
@@ -551,7 +551,7 @@ def sync_build(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
             shutil.rmtree(leftover, ignore_errors=True)
         store = ox.Store(str(fresh))
         # Bulk-load in slices of the file: one call on a big file takes memory in proportion
-        # (1.6 GiB for 2.5 M quads), slices keep it flat at the same speed.
+        # (1.6 GiB for 2.5 M quads); 16 MB slices keep it near 200 MB at the same speed.
         with open(nquads, "rb") as fh:
             while chunk := fh.readlines(BULK_SLICE_BYTES):
                 store.bulk_load(b"".join(chunk), format=ox.RdfFormat.N_QUADS)

@@ -21,17 +21,28 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
+def _pss(pid: int) -> int:
+    """Proportional set size: resident memory with pages shared between processes (a forked
+    worker shares its parent's) counted once across them, not once per process."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def tree_rss(pid: int | None = None) -> int:
-    """Resident bytes of ``pid`` (default: this process) and all its descendants."""
+    """Memory of ``pid`` (default: this process) and all its descendants (PSS, in bytes)."""
     todo = [pid or os.getpid()]
     total = 0
     while todo:
         p = todo.pop()
-        try:
-            pages = int(Path(f"/proc/{p}/statm").read_text().split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        total += pages * _PAGE
+        total += _pss(p)
         todo.extend(_children(p))
     return total
 
