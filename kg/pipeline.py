@@ -106,12 +106,11 @@ class Cache:
 # ------------------------------------------------------------------ phase A: read + extract
 
 
-def _read_one(path: str) -> tuple[str, bytes | None, Problem | None]:
+def _hash_one(path: str) -> tuple[str, Problem | None]:
     try:
-        data = Path(path).read_bytes()
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest(), None
     except OSError as exc:
-        return "", None, Problem("error", path, None, f"cannot read: {exc.strerror}")
-    return hashlib.sha256(data).hexdigest(), data, None
+        return "", Problem("error", path, None, f"cannot read: {exc.strerror}")
 
 
 _LIGHT_FIELDS = {"aliases", "short_name", "launch_site"} | {
@@ -126,18 +125,22 @@ def light(rec: Record) -> Record:
                   rec.problems)
 
 
-def _extract_batch(args: tuple[str | None, list[tuple[str, str, bytes | None]]]
+def _extract_batch(items: list[tuple[str, str]]
                    ) -> list[tuple[str, bytes | None, bytes | None, Problem | None]]:
-    """Worker: extract each (path, sha, bytes); return pickled records (full, light) or errors."""
-    _cache_path, items = args
+    """Worker: read and extract each (path, sha); return pickled records (full, light) or
+    errors. The worker reads the file itself, so the main process never holds the corpus."""
     out: list[tuple[str, bytes | None, bytes | None, Problem | None]] = []
-    for path, sha, data in items:
+    for path, sha in items:
         name = Path(path).name
         try:
-            dossier = parse(decode(data or b"", name), name, sha)
+            dossier = parse(decode(Path(path).read_bytes(), name), name, sha)
         except DossierError as exc:
             out.append((path, None, None,
                         Problem("error", exc.file or name, exc.line, exc.message)))
+            continue
+        except OSError as exc:
+            out.append((path, None, None, Problem("error", path, None,
+                                                  f"cannot read: {exc.strerror}")))
             continue
         rec = extract(dossier)
         out.append((path, pickle.dumps(rec, protocol=5), pickle.dumps(light(rec), protocol=5),
@@ -303,17 +306,16 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, jobs: int, result: StreamRe
     from .build import claim_title
 
     entries: list[tuple[str, str, str, Problem | None]] = []
-    todo: list[tuple[str, str, bytes | None]] = []
+    todo: list[tuple[str, str]] = []
     for path in paths:
-        sha, data, problem = _read_one(str(path))
+        sha, problem = _hash_one(str(path))
         entries.append((str(path), path.name, sha, problem))
         if problem is None and not cache_db.has_record(sha, path.name):
-            todo.append((str(path), sha, data))
-    shas = {path: sha for path, sha, _ in todo}
+            todo.append((str(path), sha))
+    shas = dict(todo)
     pool = _pool(jobs)
-    batches = [(None, b) for b in _batches(todo, BATCH)]
-    results = iter(pool.map(_extract_batch, batches) if pool else map(_extract_batch, batches))
-    del todo  # the bytes now travel with the batches
+    batches = list(_batches(todo, BATCH))
+    results = _windowed(pool, _extract_batch, batches, 4 * jobs)
     failed: dict[str, Problem] = {}
     seen: dict[str, str] = {}
     try:
