@@ -36,9 +36,10 @@ def _pss(pid: int) -> int:
         return 0
 
 
-def tree_rss(pid: int | None = None) -> int:
+def tree_rss(pid: int | None = None, children_only: bool = False) -> int:
     """Memory of ``pid`` (default: this process) and all its descendants (PSS, in bytes)."""
-    todo = [pid or os.getpid()]
+    root = pid or os.getpid()
+    todo = _children(root) if children_only else [root]
     total = 0
     while todo:
         p = todo.pop()
@@ -50,18 +51,19 @@ def tree_rss(pid: int | None = None) -> int:
 class PeakRSS:
     """Context manager sampling the tree's resident memory every ``interval`` seconds."""
 
-    def __init__(self, interval: float = 0.05):
+    def __init__(self, interval: float = 0.05, children_only: bool = False):
         self.interval = interval
+        self.children_only = children_only
         self.peak = 0
         self._stop = threading.Event()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss())
+            self.peak = max(self.peak, tree_rss(children_only=self.children_only))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakRSS:
-        self.peak = tree_rss()
+        self.peak = tree_rss(children_only=self.children_only)
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
@@ -69,4 +71,4 @@ class PeakRSS:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, tree_rss())
+        self.peak = max(self.peak, tree_rss(children_only=self.children_only))
