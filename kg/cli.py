@@ -86,7 +86,7 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: tuple[str, ...], base
     """
     names = _formats(formats) if formats else list(DEFAULT_FORMATS)
     try:
-        with _progress("building") as progress:
+        with _progress("building", _dossier_count(paths)) as progress:
             outcome = build_to([str(p) for p in paths] or None, out_dir, names, base, jobs,
                                cache=not no_cache, validate=not no_validate,
                                store=None if no_store else store_dir, progress=progress,
@@ -117,17 +117,28 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: tuple[str, ...], base
     sys.exit(EXIT_DOSSIER_ERRORS if outcome.errors else EXIT_OK)
 
 
-def _progress(label: str):
-    """A progress bar on a terminal (quiet in pipes and CI); yields its update callback."""
+def _dossier_count(paths: tuple[Path, ...]) -> int:
+    from .build import bundled_seeds, find_dossiers
+
+    try:
+        return len(find_dossiers(paths) if paths else bundled_seeds())
+    except KgError:
+        return 0  # build_to reports it
+
+
+def _progress(label: str, dossiers: int):
+    """A progress bar on a terminal (quiet in pipes and CI); yields its update callback.
+
+    The build reports each dossier twice: once read and extracted, once mapped and written.
+    """
     import contextlib
 
-    if not sys.stderr.isatty() or os.environ.get("CI"):
+    if not sys.stderr.isatty() or os.environ.get("CI") or dossiers < 100:
         return contextlib.nullcontext(None)
 
     @contextlib.contextmanager
     def bar():
-        with click.progressbar(length=0, label=label, file=sys.stderr,
-                               show_pos=True) as b:
+        with click.progressbar(length=2 * dossiers, label=label, file=sys.stderr) as b:
             yield b.update
 
     return bar()
