@@ -123,7 +123,8 @@ class EndpointConfig:
         ``KG_ENDPOINT_USER`` / ``KG_ENDPOINT_PASSWORD`` first; failing that the ``machine`` entry
         for the server's host (``host:port`` tried first) in the netrc-style file ``KG_NETRC``
         (default ``~/.netrc``).  ``KG_ENDPOINT_AUTH`` picks ``basic`` (default) or ``digest``;
-        ``KG_CA_BUNDLE`` names a CA bundle; ``KG_INSECURE_TLS=1`` turns verification off.
+        ``KG_CA_BUNDLE`` names a CA bundle; ``KG_INSECURE_TLS=1`` turns verification off;
+        ``KG_ENDPOINT_TIMEOUT`` sets the timeout in seconds (default 60).
         """
         env = os.environ if env is None else env
         user, password = env.get(ENV_USER) or None, env.get(ENV_PASSWORD)
@@ -135,6 +136,8 @@ class EndpointConfig:
         if env.get(ENV_INSECURE, "").lower() in ("1", "true", "yes"):
             verify = False
         settings: dict[str, Any] = {"user": user, "password": password, "verify_tls": verify}
+        if env.get("KG_ENDPOINT_TIMEOUT"):
+            settings["timeout"] = float(env["KG_ENDPOINT_TIMEOUT"])
         if env.get(ENV_AUTH):
             settings["auth"] = env[ENV_AUTH].strip().lower()
         settings.update(options)
