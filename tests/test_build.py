@@ -24,6 +24,17 @@ SEED_GRAPH = DEFAULT_BASE + "dossier/mars-2mv-4-no-1"
 M = DEFAULT_BASE + "mission/"
 
 
+def parse_back(quads, fmt: str) -> rdflib.Dataset:
+    """Write ``quads`` in ``fmt`` with kg and read them back with rdflib."""
+    out = io.BytesIO()
+    write(quads, out, fmt, DEFAULT_BASE)
+    parser = {"ttl": "turtle", "nq": "nquads", "trig": "trig", "nt": "nt", "rdfxml": "xml",
+              "jsonld": "json-ld"}[fmt]
+    ds = rdflib.Dataset()
+    ds.parse(data=out.getvalue().decode("utf-8"), format=parser)
+    return ds
+
+
 def triples_of(result: BuildResult) -> set[tuple[str, str, str]]:
     return {(t.subject.value, t.predicate.value, str(t.object)) for t in
             {q.triple for q in result.quads}}
@@ -122,12 +133,7 @@ def test_same_input_gives_byte_identical_files(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["ttl", "nq", "trig", "nt", "rdfxml", "jsonld"])
 def test_every_format_parses_back_to_the_same_graph(seeds_build: BuildResult, fmt: str) -> None:
-    out = io.BytesIO()
-    write(seeds_build.quads, out, fmt, DEFAULT_BASE)
-    parser = {"ttl": "turtle", "nq": "nquads", "trig": "trig", "nt": "nt", "rdfxml": "xml",
-              "jsonld": "json-ld"}[fmt]
-    ds = rdflib.Dataset()
-    ds.parse(data=out.getvalue().decode("utf-8"), format=parser)
+    ds = parse_back(seeds_build.quads, fmt)
     union = rdflib.Graph()
     for s, p, o, _g in ds.quads((None, None, None, None)):
         union.add((s, p, o))
@@ -175,12 +181,7 @@ def test_hostile_values_stay_valid_rdf(tmp_path: Path, fmt: str) -> None:
     src.write_text(HOSTILE.replace("\u0000", ""), encoding="utf-8")
     result = build([str(src)])
     assert not result.errors
-    out = io.BytesIO()
-    write(result.quads, out, fmt, DEFAULT_BASE)
-    parser = {"ttl": "turtle", "nq": "nquads", "trig": "trig", "nt": "nt", "rdfxml": "xml",
-              "jsonld": "json-ld"}[fmt]
-    ds = rdflib.Dataset()
-    ds.parse(data=out.getvalue().decode("utf-8"), format=parser)
+    ds = parse_back(result.quads, fmt)
     labels = {str(o) for _s, p, o, _g in ds.quads((None, rdflib.RDFS.label, None, None))}
     assert 'Evil "quote" > <tag> """ \u202e' in labels
     assert 'A"B>C\\D' in labels
