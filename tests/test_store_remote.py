@@ -517,8 +517,15 @@ def test_bundled_queries_answer_alike_from_every_store(name: str, loaded_everywh
         expected = comparable(kg_query.run(query, source, params))
     assert expected not in (Counter(), False), "the example should find something in the seeds"
     for server, config in configs.items():
-        with kg_query.open_source(endpoint=config.query_url) as source:
-            got = comparable(kg_query.run(query, source, params))
+        try:
+            with kg_query.open_source(endpoint=config.query_url) as source:
+                got = comparable(kg_query.run(query, source, params))
+        except EndpointError as err:
+            # Virtuoso 7.2 sometimes gives up on lineage's transitive paths with its own
+            # "SR171: Transaction timed out"; when it answers, the answer must be the same.
+            if server == "virtuoso" and name in VIRTUOSO_MAY_TIME_OUT and "timed out" in str(err):
+                pytest.xfail(f"Virtuoso timed out on {name}: {err}")
+            raise
         if server == "virtuoso" and name in VIRTUOSO_DIFFERS:
             assert got != expected, f"Virtuoso now agrees on {name}: drop it from the list"
             pytest.xfail(f"Virtuoso 7.2 answers {name} differently: {VIRTUOSO_DIFFERS[name]}")
@@ -527,6 +534,8 @@ def test_bundled_queries_answer_alike_from_every_store(name: str, loaded_everywh
 
 #: Bundled queries Virtuoso 7.2 answers differently (found by the test above; to look into).
 VIRTUOSO_DIFFERS: dict[str, str] = {}  # none since the queries use DISTINCT and plain paths
+#: Bundled queries whose property paths Virtuoso 7.2 may abandon with a transaction timeout.
+VIRTUOSO_MAY_TIME_OUT = {"lineage"}
 
 
 @pytest.mark.parametrize("name", sorted(EXTRA_QUERIES))
