@@ -509,7 +509,7 @@ def test_bundled_queries_answer_alike_from_every_store(name: str, loaded_everywh
                                                       monkeypatch) -> None:
     """Each bundled query, with its example parameters, as `kg query` runs it on each store."""
     # Virtuoso evaluates lineage's property paths slowly on a loaded 2-core machine: allow it.
-    monkeypatch.setenv("KG_ENDPOINT_TIMEOUT", "600")
+    monkeypatch.setenv("KG_ENDPOINT_TIMEOUT", "240")
     embedded, configs, _ = loaded_everywhere
     query = kg_query.bundled(name)
     params = query.example_params()
