@@ -46,12 +46,6 @@ def _owned(base: str, key: str) -> tuple[frozenset[str], tuple[str, str]]:
                    base + PATHS["Instrument"] + "/" + key + ".")
 
 
-def owns(base: str, key: str, subject: str) -> bool:
-    """True when ``subject`` is a node minted for the dossier ``key``."""
-    exact, prefixes = _owned(base, key)
-    return subject in exact or subject.startswith(prefixes)
-
-
 def _key(t: ox.Triple | ox.Quad) -> tuple[str, str, str]:
     return (str(t.subject), str(t.predicate), str(t.object))
 

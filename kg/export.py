@@ -31,12 +31,6 @@ class Format:
     dataset: bool
 
 
-def triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
-    """The union graph: distinct triples, sorted."""
-    return sorted({q.triple for q in quads}, key=lambda t: (str(t.subject), str(t.predicate),
-                                                            str(t.object)))
-
-
 # ------------------------------------------------------------------ JSON-LD
 
 

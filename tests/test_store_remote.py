@@ -54,18 +54,21 @@ Graphs = dict[str, list[ox.Quad]]
 
 @pytest.fixture(scope="module")
 def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
-    server = oxigraph_server(tmp_path_factory.mktemp("oxigraph"))
-    server.start()
-    yield server
-    server.stop()
+    yield from _serving(oxigraph_server(tmp_path_factory.mktemp("oxigraph")))
 
 
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
-    server = virtuoso_server(tmp_path_factory.mktemp("virtuoso"))
+    yield from _serving(virtuoso_server(tmp_path_factory.mktemp("virtuoso")))
+
+
+def _serving(server):
+    """Start a server for a module's tests and stop it (by pid) afterwards."""
     server.start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")
