@@ -94,21 +94,27 @@ class Layout:
         return _strip(raw, self.header[fmt], self.footer.get(fmt, b""))
 
 
-def render(graph: str, quads: Iterable[ox.Quad], formats: Sequence[str],
-           layout: Layout) -> Part:
-    """Serialise one dossier's named graph into its part of each requested format."""
+def keyed(quads: Iterable[ox.Quad]) -> list[tuple[str, ox.Quad]]:
+    """Distinct quads with their N-Triples lines (``<s> <p> o .``), sorted by line."""
+    return sorted((f"{q.subject} {q.predicate} {q.object} .", q) for q in set(quads))
+
+
+def render(graph: str, quads: Iterable[ox.Quad] | list[tuple[str, ox.Quad]],
+           formats: Sequence[str], layout: Layout, prekeyed: bool = False) -> Part:
+    """Serialise one dossier's named graph into its part of each requested format
+    (``prekeyed``: ``quads`` is what :func:`keyed` returned)."""
     from .export import jsonld_nodes  # the JSON-LD writer lives with the other writers
 
-    keyed = sorted((f"{q.subject} {q.predicate} {q.object} .", q) for q in set(quads))
-    quads = [q for _line, q in keyed]
+    keyed_quads: list[tuple[str, ox.Quad]] = quads if prekeyed else keyed(quads)  # type: ignore
+    quads = [q for _line, q in keyed_quads]
     key = owner_key(layout.base, graph)
     own: list[ox.Triple] = []
     shared: list[str] = []
     if key is None:
-        shared = [line for line, _q in keyed]
+        shared = [line for line, _q in keyed_quads]
     else:
         exact, prefixes = _owned(layout.base, key)
-        for line, q in keyed:
+        for line, q in keyed_quads:
             subject = q.subject.value
             if subject in exact or subject.startswith(prefixes):
                 own.append(q.triple)

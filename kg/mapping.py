@@ -173,6 +173,15 @@ class Index:
         self._names, self._refs = [], []
         return self
 
+    def digest(self) -> str:
+        """A hash of everything the index answers (keys, labels): equal digests, equal answers."""
+        import hashlib
+
+        text = repr((sorted(self.titles.items()),
+                     sorted((k, sorted(v)) for k, v in self.aliases.items()),
+                     sorted((k, sorted(v.items())) for k, v in self.forms.items())))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
     def mission_key(self, name: str, file: str | None = None) -> str:
         """Key of the mission a name denotes: a dossier's title, else its alias, else itself."""
         key = name_key(name)

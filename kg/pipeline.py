@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .chunks import Layout, Part, render, write_parts
+from .chunks import Layout, Part, keyed, render, write_parts
 from .dossier import decode, parse
 from .errors import DossierError, Problem
 from .export import get_format
@@ -63,7 +63,9 @@ class Cache:
             "CREATE TABLE IF NOT EXISTS record (sha TEXT, version TEXT, name TEXT, data BLOB,"
             " light BLOB, PRIMARY KEY (sha, version, name));"
             "CREATE TABLE IF NOT EXISTS part (sha TEXT, sig TEXT, data BLOB,"
-            " PRIMARY KEY (sha, sig));")
+            " PRIMARY KEY (sha, sig));"
+            "CREATE TABLE IF NOT EXISTS sig (ctx TEXT, sha TEXT, name TEXT, sig TEXT,"
+            " PRIMARY KEY (ctx, sha, name));")
         self.version = code_version()
 
     def record(self, sha: str, name: str) -> Record | None:
@@ -98,6 +100,18 @@ class Cache:
     def put_parts(self, rows: Iterable[tuple[str, str, bytes]]) -> None:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO part VALUES (?, ?, ?)", rows)
+
+    def signatures(self, ctx: str) -> dict[tuple[str, str], str]:
+        """The part signatures the last build computed in context ``ctx``."""
+        rows = self.db.execute("SELECT sha, name, sig FROM sig WHERE ctx=?", (ctx,))
+        return {(sha, name): sig for sha, name, sig in rows}
+
+    def put_signatures(self, ctx: str, rows: Iterable[tuple[str, str, str]]) -> None:
+        """Keep ``rows`` (sha, name, signature) as the signatures of context ``ctx`` only."""
+        with self.db:
+            self.db.execute("DELETE FROM sig WHERE ctx != ?", (ctx,))
+            self.db.executemany("INSERT OR REPLACE INTO sig VALUES (?, ?, ?, ?)",
+                                ((ctx, sha, name, sig) for sha, name, sig in rows))
 
     def close(self) -> None:
         self.db.close()
@@ -151,39 +165,74 @@ def _extract_batch(items: list[tuple[str, str]]
 # ------------------------------------------------------------------ phase B: map + render
 
 
-def index_view(rec: Record, index: Index) -> list[tuple[str, ...]]:
-    """What the record's graph depends on in the corpus index (names it links, their labels)."""
+_VIEW_FIELDS = [(f, kind, cls) for f, (_node, _prop, kind, cls) in FIELDS.items()
+                if kind in {"mission", "pad"} or (kind in {"entity", "concept", "regime"} and cls)]
+Links = tuple[str | None, tuple[tuple[str, tuple[Any, ...]], ...]]
+
+
+def links(rec: Record) -> Links:
+    """The names a record links to, as its index view reads them: small enough to keep in memory
+    for every dossier of a large corpus, unlike the records."""
+    return rec.get("launch_site"), tuple(
+        (f, tuple(values)) for f, _kind, _cls in _VIEW_FIELDS if (values := rec.values(f)))
+
+
+def index_view(linked: Links, index: Index) -> list[tuple[str, ...]]:
+    """What a record's graph depends on in the corpus index (names it links, their labels)."""
+    site, fields = linked
+    kinds = {f: (kind, cls) for f, kind, cls in _VIEW_FIELDS}
     view: list[tuple[str, ...]] = []
-    for fname, (_node, _prop, kind, cls) in FIELDS.items():
-        for value in rec.values(fname):
+    for fname, values in fields:
+        kind, cls = kinds[fname]
+        for value in values:
             if kind == "mission":
                 key = index.mission_key(value)
                 view.append(("m", value, key, index.mission_label(key)))
-            elif kind in {"entity", "concept", "regime"} and cls:
-                name = value[0] if kind == "regime" else value
-                key = entity_key(cls, name)
-                view.append((cls, key, index.label(cls, key, name)))
             elif kind == "pad":
-                site = rec.get("launch_site")
                 skey = entity_key("LaunchSite", site) if site else ""
                 key = f"{skey}|{pad_key(value)}"
                 view.append(("pad", key, index.label("LaunchPad", key, value)))
+            else:
+                name = value[0] if kind == "regime" else value
+                key = entity_key(cls, name)
+                view.append((cls, key, index.label(cls, key, name)))
     return view
 
 
-def signature(rec: Record, index: Index, base: str, formats: Sequence[str]) -> str:
+def signature(sha: str, file: str, linked: Links, index: Index, base: str,
+              formats: Sequence[str]) -> str:
     """Cache key of a rendered part: the record, its index view, the base and the formats."""
-    text = repr((code_version(), rec.sha256, rec.file, base, tuple(formats),
-                 sorted(index_view(rec, index))))
+    text = repr((code_version(), sha, file, base, tuple(formats), sorted(index_view(linked, index))))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 _STATE: dict[str, Any] = {}
 
 
-def _init_worker(index: Index, base: str, formats: Sequence[str], validate: bool) -> None:
-    _STATE.update(index=index, base=base, formats=list(formats), layout=Layout(base),
-                  validate=validate)
+@dataclass(frozen=True)
+class Job:
+    """What a phase-B worker needs besides its dossiers. The index travels as a file: workers
+    are forked before the corpus is read, while this process is still small, and load it once."""
+
+    token: str  # identifies this build's index
+    index_path: Path | None  # None: the index is in this process already (no workers)
+    base: str
+    formats: tuple[str, ...]
+    validate: bool
+
+
+def _state(job: Job) -> dict[str, Any]:
+    if _STATE.get("token") != job.token:
+        assert job.index_path is not None
+        index = pickle.loads(job.index_path.read_bytes())
+        _STATE.update(token=job.token, index=index, layout=Layout(job.base))
+    return _STATE
+
+
+def _start(pool: ProcessPoolExecutor | None) -> None:
+    """Fork the workers now (the pool forks them on its first task)."""
+    if pool is not None:
+        pool.submit(int).result()
 
 
 # ------------------------------------------------------------------ the build
@@ -197,7 +246,7 @@ class Done:
     title: str
     sha: str
     graph: str
-    light: Record | None = None
+    links: Links | None = None  # until the part's signature is computed
     quads: int = 0
     fresh: bytes | None = None  # the graph's N-Quads when this build redid it
 
@@ -250,13 +299,13 @@ def _batches(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
         yield list(items[i:i + size])
 
 
-def _pool(jobs: int, **kw: Any) -> ProcessPoolExecutor | None:
+def _pool(jobs: int) -> ProcessPoolExecutor | None:
     if jobs <= 1:
         return None
     import multiprocessing as mp
 
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, **kw)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
 
 def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], base: str,
@@ -272,16 +321,21 @@ def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], b
         Path(tmp.name) / "cache.sqlite"
     cache_db = Cache(db_path)
     result = StreamResult(base, [str(p) for p in paths])
+    # One pool for both phases, forked before the corpus is read: each worker starts as small
+    # as this process is now, however large the corpus (a later fork would copy, page by page
+    # as the worker allocates, everything the corpus index left behind here).
+    pool = _pool(jobs)
     try:
+        _start(pool)
         started = time.perf_counter()
         index = Index()
-        _phase_a(paths, cache_db, jobs, result, index, progress)
+        _phase_a(paths, cache_db, pool, jobs, result, index, progress)
         index.finalize()
         result.timings["extract"] = time.perf_counter() - started
         result.problems.extend(index.problems)
         result.done.sort(key=lambda d: d.graph)  # files list graphs in IRI order
         rendered = list(dict.fromkeys([*formats, "nq"]))  # N-Quads always: the store loads it
-        parts = _phase_b(db_path, cache_db, index, base, rendered, jobs, result, progress,
+        parts = _phase_b(db_path, cache_db, pool, index, base, rendered, jobs, result, progress,
                          validate)
         order = [d.graph for d in result.done]
         targets = {f: out_dir / f"kg.{get_format(f).extension}" for f in formats}
@@ -294,14 +348,16 @@ def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], b
         result.triples = assembler.triples
         result.types = assembler.types
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         cache_db.close()
         if tmp is not None:
             tmp.cleanup()
     return result
 
 
-def _phase_a(paths: Sequence[Path], cache_db: Cache, jobs: int, result: StreamResult,
-             index: Index, progress: Progress | None) -> None:
+def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor | None, jobs: int,
+             result: StreamResult, index: Index, progress: Progress | None) -> None:
     """Read and extract every dossier (cached by content hash) and feed the index, in order."""
     from .build import claim_title
 
@@ -313,42 +369,37 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, jobs: int, result: StreamRe
         if problem is None and not cache_db.has_record(sha, path.name):
             todo.append((str(path), sha))
     shas = dict(todo)
-    pool = _pool(jobs)
     batches = list(_batches(todo, BATCH))
     results = _windowed(pool, _extract_batch, batches, 4 * jobs)
     failed: dict[str, Problem] = {}
     seen: dict[str, str] = {}
-    try:
-        for path, name, sha, problem in entries:
-            # Pull finished batches (in order) until this dossier is in the cache or failed.
-            while problem is None and path not in failed and not cache_db.has_record(sha, name):
-                batch = next(results)
-                rows = []
-                for bpath, data, lite, bproblem in batch:
-                    if bproblem is not None:
-                        failed[bpath] = bproblem
-                    else:
-                        rows.append((shas[bpath], Path(bpath).name, data, lite))
-                cache_db.put_records(rows)
-                result.extracted += len(batch)
-                if progress:
-                    progress(len(batch))
-            problem = problem or failed.get(path)
-            if problem is not None:
-                result.problems.append(problem)
-                continue
-            rec = cache_db.light(sha, name)
-            assert rec is not None
-            if (duplicate := claim_title(rec, seen)) is not None:
-                result.problems.append(duplicate)
-                continue
-            index.add(rec)
-            result.problems.extend(rec.problems)
-            result.done.append(Done(rec.file, rec.title, sha,
-                                    dossier_iri(result.base, rec.title), light=rec))
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+    for path, name, sha, problem in entries:
+        # Pull finished batches (in order) until this dossier is in the cache or failed.
+        while problem is None and path not in failed and not cache_db.has_record(sha, name):
+            batch = next(results)
+            rows = []
+            for bpath, data, lite, bproblem in batch:
+                if bproblem is not None:
+                    failed[bpath] = bproblem
+                else:
+                    rows.append((shas[bpath], Path(bpath).name, data, lite))
+            cache_db.put_records(rows)
+            result.extracted += len(batch)
+            if progress:
+                progress(len(batch))
+        problem = problem or failed.get(path)
+        if problem is not None:
+            result.problems.append(problem)
+            continue
+        rec = cache_db.light(sha, name)
+        assert rec is not None
+        if (duplicate := claim_title(rec, seen)) is not None:
+            result.problems.append(duplicate)
+            continue
+        index.add(rec)
+        result.problems.extend(rec.problems)
+        result.done.append(Done(rec.file, rec.title, sha,
+                                dossier_iri(result.base, rec.title), links=links(rec)))
 
 
 _WORKER_DB: dict[str, Cache] = {}
@@ -360,56 +411,60 @@ def _worker_cache(db_path: Path) -> Cache:
     return _WORKER_DB[str(db_path)]
 
 
-def _render_from_cache(args: tuple[Path, list[tuple[str, str]]]) -> list[bytes]:
+def _render_from_cache(args: tuple[Path, Job, list[tuple[str, str]]]) -> list[bytes]:
     """Worker: load each (sha, name) record from the cache, map, render and validate it."""
-    db_path, items = args
+    db_path, job, items = args
     db = _worker_cache(db_path)
-    index, base, formats, layout = (_STATE[k] for k in ("index", "base", "formats", "layout"))
+    state = _state(job)
+    index, layout, base, formats = state["index"], state["layout"], job.base, job.formats
     parts: list[Part] = []
-    graphs: dict[str, list[Any]] = {}
+    graphs: dict[str, list[tuple[str, Any]]] = {}
     for sha, name in items:
         rec = db.record(sha, name)
         assert rec is not None
-        quads = map_record(rec, index, base)
-        part = render(dossier_iri(base, rec.title), quads, formats, layout)
-        parts.append(part)
-        graphs[part.graph] = quads
-    if _STATE["validate"]:
+        graph = dossier_iri(base, rec.title)
+        graphs[graph] = keyed(map_record(rec, index, base))
+        parts.append(render(graph, graphs[graph], formats, layout, prekeyed=True))
+    if job.validate:
         _validate_batch(parts, graphs)
     return [_pack(part) for part in parts]
 
 
-def _validate_batch(parts: list[Part], graphs: dict[str, list[Any]]) -> None:
+def _validate_batch(parts: list[Part], graphs: dict[str, list[tuple[str, Any]]]) -> None:
     """Run the per-dossier shapes on a batch of dossiers and file each result with its dossier.
 
     Core constraints run per graph; the SHACL-SPARQL ones once over the batch's graphs in one
     pyoxigraph store (their joins stay within one dossier's nodes, so this gives the same
-    results as graph by graph, at a fraction of the cost). The corpus rules run later, once,
-    on the build's store.
+    results as graph by graph, at a fraction of the cost). A result is located (dossier, file,
+    lines) from its own dossier's graph. The corpus rules run later, once, on the build's store.
     """
     import pyoxigraph as ox
 
-    from .shacl import engine
+    from .shacl import Data, engine
     from .validate import Provenance
 
     dossier_shapes = engine("dossier")
     by_graph = {p.graph: p for p in parts}
-    found: list[tuple[Part, Any]] = []
+    found: dict[str, list[Any]] = {}
     for part in parts:
-        found.extend((part, r) for r in dossier_shapes.validate(graphs[part.graph],
-                                                                sparql=False))
+        results = dossier_shapes.validate(Data((), lines=graphs[part.graph]), sparql=False)
+        if results:
+            found[part.graph] = results
     store = ox.Store()
-    store.extend(q for quads in graphs.values() for q in quads)
+    store.extend(q for quads in graphs.values() for _line, q in quads)
     sparql = dossier_shapes.validate_store(store)
-    prov = Provenance(graphs) if found or sparql else None
-    for part, r in found:
-        part.results.append(r)
-        part.findings.append(prov.finding(r))
-    for r in sparql:
-        finding = prov.finding(r)
-        part = by_graph.get(finding.dossier or "", parts[0])
-        part.results.append(r)
-        part.findings.append(finding)
+    if sparql:  # which dossier's graph a SPARQL result came from
+        batch = Provenance.from_lines({g: (line for line, _q in quads)
+                                       for g, quads in graphs.items()})
+        for r in sparql:
+            graph = batch.finding(r).dossier or parts[0].graph
+            found.setdefault(graph, []).append(r)
+    for graph, results in found.items():
+        prov = Provenance.from_lines({graph: [line for line, _q in graphs[graph]]})
+        part = by_graph[graph]
+        for r in results:
+            part.results.append(r)
+            part.findings.append(prov.finding(r))
 
 
 def _windowed(pool: ProcessPoolExecutor | None, fn: Callable[[Any], Any],
@@ -430,28 +485,44 @@ def _windowed(pool: ProcessPoolExecutor | None, fn: Callable[[Any], Any],
         yield queue.popleft().result()
 
 
-def _phase_b(db_path: Path, cache_db: Cache, index: Index, base: str, formats: Sequence[str],
-             jobs: int, result: StreamResult, progress: Progress | None, validate: bool
-             ) -> Iterator[Part]:
+def _phase_b(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, index: Index,
+             base: str, formats: Sequence[str], jobs: int, result: StreamResult,
+             progress: Progress | None, validate: bool) -> Iterator[Part]:
     """Yield each dossier's part in order: from the cache, or mapped and rendered now."""
     sigs: list[str] = []
     todo: list[int] = []
+    flags = [*formats, f"validate={validate}"]
+    # A signature depends on the dossier and the index: with the same index as the last build
+    # (the usual case after an edit), an unchanged dossier's signature is the one it had then.
+    ctx = hashlib.sha256(repr((code_version(), base, flags, index.digest())).encode()).hexdigest()
+    known = cache_db.signatures(ctx)
+    fresh_sigs: list[tuple[str, str, str]] = []
     for i, done in enumerate(result.done):
-        rec = done.light
-        assert rec is not None
-        sig = signature(rec, index, base, [*formats, f"validate={validate}"])
-        done.light = None  # not needed any more
+        assert done.links is not None
+        name = Path(done.file).name
+        sig = known.get((done.sha, name))
+        if sig is None:
+            sig = signature(done.sha, done.file, done.links, index, base, flags)
+            fresh_sigs.append((done.sha, name, sig))
+        done.links = None  # not needed any more
         sigs.append(sig)
         if not cache_db.has_part(done.sha, sig):
             todo.append(i)
+    if fresh_sigs or len(known) != len(result.done):
+        cache_db.put_signatures(ctx, [(d.sha, Path(d.file).name, sig)
+                                      for d, sig in zip(result.done, sigs, strict=True)])
+    del known
     result.rendered = len(todo)
     todo_set = set(todo)
     keep_fresh = len(todo) <= FRESH_LIMIT  # few changes: the store is updated graph by graph
-    pool = _pool(jobs, initializer=_init_worker, initargs=(index, base, formats, validate))
+    job = Job(ctx, None, base, tuple(formats), validate)
     if pool is None:
-        _init_worker(index, base, formats, validate)
+        _STATE.update(token=ctx, index=index, layout=Layout(base))
+    elif todo:
+        job = Job(ctx, db_path.parent / "index.pickle", base, tuple(formats), validate)
+        job.index_path.write_bytes(pickle.dumps(index, protocol=5))
     batches = list(_batches(todo, BATCH))
-    payload = ((db_path, [(result.done[i].sha, Path(result.done[i].file).name) for i in b])
+    payload = ((db_path, job, [(result.done[i].sha, Path(result.done[i].file).name) for i in b])
                for b in batches)
     fresh = _windowed(pool, _render_from_cache, payload, 2 * jobs + 1)
     pending = iter(batches)
@@ -478,8 +549,8 @@ def _phase_b(db_path: Path, cache_db: Cache, index: Index, base: str, formats: S
             result.quads += part.quads
             yield part
     finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+        if job.index_path is not None:
+            job.index_path.unlink(missing_ok=True)
 
 
 def _pack(part: Part) -> bytes:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from .dossier import Block, Dossier
 from .values import (
     NUMBER_WORDS_RE,
+    PRECISIONS,
     When,
     combine,
     cospar_ok,
@@ -89,7 +90,9 @@ def launch_times(dossier: Dossier) -> list[tuple[When, Found]]:
         dates = find_dates(sentence)
         if not dates:
             continue
-        start, end, date = dates[0]
+        # The most precise date the sentence gives ('in 1962 ... on 24 October 1962'), then
+        # the first.
+        start, end, date = min(dates, key=lambda d: (-PRECISIONS.index(d[2].precision), d[0]))
         when = date
         if date.day is not None:
             time = find_time(sentence)

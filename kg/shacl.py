@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -43,12 +43,21 @@ class Unsupported(ValueError):
 
 
 def _nt(term: Any) -> str:
-    """N-Triples form of a pyoxigraph term, as :class:`ShaclResult` holds terms."""
+    """N-Triples form of a node (see :class:`Data`) or a pyoxigraph term, as
+    :class:`ShaclResult` holds terms."""
+    if isinstance(term, str):
+        return "_:b" if term.startswith("_:") else term
     if isinstance(term, ox.BlankNode):
         return "_:b"
     if isinstance(term, ox.Literal):
         return rdflib_literal(term).n3()
     return f"<{term.value}>"
+
+
+def _id(term: Any) -> Any:
+    """A node as :class:`Data` holds it: IRIs and blank nodes as their N-Triples text (cheap to
+    hash and compare), literals as pyoxigraph literals."""
+    return term if isinstance(term, ox.Literal) else str(term)
 
 
 @cache
@@ -75,54 +84,94 @@ def _to_ox(term: Any) -> Any:
 # ------------------------------------------------------------------ the data
 
 
-class Data:
-    """One graph indexed for shape evaluation (subject -> predicate -> objects)."""
+_EMPTY: dict[str, list[Any]] = {}
+_SUBCLASS = str(rdflib.RDFS.subClassOf)
 
-    def __init__(self, triples: Iterable[ox.Triple | ox.Quad]):
-        self.out: dict[Any, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        self.inv: dict[Any, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+
+def _from_lines(pairs: list[tuple[str, Any]]) -> Iterator[tuple[Any, str, Any]]:
+    for line, q in pairs:
+        s, p, rest = line.split(" ", 2)
+        o = rest[:-2]
+        # Subjects and predicates hold no space; a literal object needs its term object.
+        yield s, p[1:-1], (q.object if o.startswith('"') else o)
+
+
+class Data:
+    """One graph indexed for shape evaluation (subject -> predicate -> objects).
+
+    Nodes are held as :func:`_id` gives them. ``lines`` pairs each quad with its N-Triples line
+    (``<s> <p> o .``, as :func:`kg.chunks.keyed` makes them), which spares building term objects.
+    """
+
+    def __init__(self, triples: Iterable[ox.Triple | ox.Quad],
+                 lines: Iterable[tuple[str, ox.Quad]] | None = None):
+        self.out: dict[Any, dict[str, list[Any]]] = {}
+        self.inv: dict[Any, dict[str, list[Any]]] = {}
         self.subjects_of: dict[str, set[Any]] = defaultdict(set)
         self.objects_of: dict[str, set[Any]] = defaultdict(set)
         self.instances: dict[str, set[Any]] = defaultdict(set)
-        self.triples: list[ox.Triple] = []
-        seen: set[ox.Triple] = set()
-        for t in triples:
-            t = t.triple if isinstance(t, ox.Quad) else t
-            if t in seen:
+        if lines is not None:
+            pairs = list(lines)
+            self.quads: list[Any] = [q for _line, q in pairs]
+            spo: Iterable[tuple[Any, str, Any]] = _from_lines(pairs)
+        else:
+            self.quads = list(dict.fromkeys(triples))
+            spo = ((_id(t.subject), t.predicate.value, _id(t.object)) for t in self.quads)
+        out, inv = self.out, self.inv
+        seen: set[tuple[Any, str, Any]] = set()
+        for s, p, o in spo:
+            if (s, p, o) in seen:  # the same triple in two graphs
                 continue
-            seen.add(t)
-            self.triples.append(t)
-            p = t.predicate.value
-            self.out[t.subject][p].append(t.object)
-            self.inv[t.object][p].append(t.subject)
-            self.subjects_of[p].add(t.subject)
-            self.objects_of[p].add(t.object)
-            if p == _RDF_TYPE:
-                self.instances[t.object.value].add(t.subject)
+            seen.add((s, p, o))
+            by_pred = out.get(s)
+            if by_pred is None:
+                by_pred = out[s] = {}
+            objs = by_pred.get(p)
+            if objs is None:
+                by_pred[p] = [o]
+            else:
+                objs.append(o)
+            by_pred = inv.get(o)
+            if by_pred is None:
+                by_pred = inv[o] = {}
+            subs = by_pred.get(p)
+            if subs is None:
+                by_pred[p] = [s]
+            else:
+                subs.append(s)
+            self.subjects_of[p].add(s)
+            self.objects_of[p].add(o)
+            if p == _RDF_TYPE and isinstance(o, str):
+                self.instances[o[1:-1]].add(s)
         self._store: ox.Store | None = None
 
     def values(self, node: Any, path: Path) -> list[Any]:
+        if len(path.steps) == 1:  # the usual case: values are distinct already
+            pred, inverse = path.steps[0]
+            return (self.inv if inverse else self.out).get(node, _EMPTY).get(pred, ())
         out: list[Any] = []
         for pred, inverse in path.steps:
             source = self.inv if inverse else self.out
-            out.extend(source.get(node, {}).get(pred, ()))
+            out.extend(source.get(node, _EMPTY).get(pred, ()))
         return list(dict.fromkeys(out))
 
     def has_type(self, node: Any, cls: str) -> bool:
         # No rdfs:subClassOf reasoning beyond what the data states (as pyshacl without
         # inference): kg's data never states subclass triples, so a direct type check suffices
         # unless the data graph itself carries them.
-        types = {o.value for o in self.out.get(node, {}).get(_RDF_TYPE, ())
-                 if isinstance(o, ox.NamedNode)}
-        if cls in types:
+        types = [o for o in self.out.get(node, _EMPTY).get(_RDF_TYPE, ())
+                 if isinstance(o, str) and o.startswith("<")]
+        if f"<{cls}>" in types:
             return True
-        return any(self._subclass(t, cls) for t in types)
+        return bool(types) and bool(self.subjects_of.get(_SUBCLASS)) and \
+            any(self._subclass(t[1:-1], cls) for t in types)
 
     def _subclass(self, sub: str, sup: str, seen: frozenset[str] = frozenset()) -> bool:
-        node = ox.NamedNode(sub)
-        for parent in self.out.get(node, {}).get(str(rdflib.RDFS.subClassOf), ()):
-            if isinstance(parent, ox.NamedNode) and parent.value not in seen and (
-                    parent.value == sup or self._subclass(parent.value, sup, seen | {sub})):
+        for parent in self.out.get(f"<{sub}>", _EMPTY).get(_SUBCLASS, ()):
+            if not isinstance(parent, str) or not parent.startswith("<"):
+                continue
+            iri = parent[1:-1]
+            if iri not in seen and (iri == sup or self._subclass(iri, sup, seen | {sub})):
                 return True
         return False
 
@@ -131,7 +180,7 @@ class Data:
             self._store = ox.Store()
             graph = ox.NamedNode("urn:kg:validation")  # queried as the union default graph
             self._store.extend(ox.Quad(t.subject, t.predicate, t.object, graph)
-                               for t in self.triples)
+                               for t in self.quads)
         return self._store
 
 
@@ -211,7 +260,7 @@ class Engine:
         for p, kind in ((SH.targetClass, "class"), (SH.targetSubjectsOf, "subjectsOf"),
                         (SH.targetObjectsOf, "objectsOf"), (SH.targetNode, "node")):
             for t in g.objects(node, p):
-                shape.targets.append((kind, str(t) if kind != "node" else _to_ox(t)))
+                shape.targets.append((kind, str(t) if kind != "node" else _id(_to_ox(t))))
         shape.checks = self._checks(node)
         for prop in sorted(g.objects(node, SH.property), key=str):
             shape.properties.append(self._property_shape(prop))
@@ -270,7 +319,7 @@ class Engine:
             for n in g.objects(node, p):
                 checks.append((kind, int(n)))
         for lst in g.objects(node, SH["in"]):
-            checks.append(("in", frozenset(_to_ox(t) for t in Collection(g, lst))))
+            checks.append(("in", frozenset(_id(_to_ox(t)) for t in Collection(g, lst))))
         for lst in g.objects(node, SH["or"]):
             checks.append(("or", [self._node_shape(m) for m in Collection(g, lst)]))
         for ref in g.objects(node, SH.node):
@@ -301,7 +350,7 @@ class Engine:
         for kind, target in shape.targets:
             if kind == "class":
                 nodes: Iterable[Any] = data.instances.get(target, ())
-                if data.subjects_of.get(str(rdflib.RDFS.subClassOf)):
+                if data.subjects_of.get(_SUBCLASS):
                     nodes = [n for n in data.out if data.has_type(n, target)]
             elif kind == "subjectsOf":
                 nodes = data.subjects_of.get(target, ())
@@ -324,32 +373,29 @@ class Engine:
 
     def _closed(self, shape: Shape, node: Any, data: Data) -> list[tuple[str, Any]]:
         assert shape.closed is not None
-        return [(p, o) for p, objs in data.out.get(node, {}).items() if p not in shape.closed
+        return [(p, o) for p, objs in data.out.get(node, _EMPTY).items() if p not in shape.closed
                 for o in objs]
 
     def _property_results(self, prop: Shape, focus: Any, data: Data) -> list[ShaclResult]:
         assert prop.path is not None
         values = data.values(focus, prop.path)
-        out: list[ShaclResult] = []
-        fnt = _nt(focus)
-
-        def result(component: str, value: Any | None) -> None:
-            out.append(ShaclResult(fnt, prop.path.text, None if value is None else _nt(value),
-                                   prop.iri, f"<{SH}{component}>", prop.severity, prop.message,
-                                   prop.iri))
-
+        failed: list[tuple[str, Any]] = []
         for kind, arg in prop.checks:
             if kind == "minCount":
                 if len(values) < arg:
-                    result("MinCountConstraintComponent", None)
+                    failed.append(("MinCountConstraintComponent", None))
             elif kind == "maxCount":
                 if len(values) > arg:
-                    result("MaxCountConstraintComponent", None)
+                    failed.append(("MaxCountConstraintComponent", None))
             else:
-                for v in values:
-                    if not _passes(self, kind, arg, v, data):
-                        result(_COMPONENT[kind], v)
-        return out
+                failed.extend((_COMPONENT[kind], v) for v in values
+                              if not _passes(self, kind, arg, v, data))
+        if not failed:
+            return []
+        fnt = _nt(focus)
+        return [ShaclResult(fnt, prop.path.text, None if v is None else _nt(v), prop.iri,
+                            f"<{SH}{component}>", prop.severity, prop.message, prop.iri)
+                for component, v in failed]
 
     def validate(self, triples: Iterable[ox.Triple | ox.Quad], sparql: bool = True
                  ) -> list[ShaclResult]:
@@ -365,9 +411,9 @@ class Engine:
             if not focus:
                 continue
             for node in focus:
-                fnt = _nt(node)
                 for kind, arg in shape.checks:
                     if not _passes(self, kind, arg, node, data):
+                        fnt = _nt(node)
                         results.add(ShaclResult(fnt, None, fnt, shape.iri,
                                                 f"<{SH}{_COMPONENT[kind]}>", shape.severity,
                                                 shape.message, shape.iri))
@@ -375,7 +421,7 @@ class Engine:
                     results.update(self._property_results(prop, node, data))
                 if shape.closed is not None:
                     for p, o in self._closed(shape, node, data):
-                        results.add(ShaclResult(fnt, f"<{p}>", _nt(o), shape.iri,
+                        results.add(ShaclResult(_nt(node), f"<{p}>", _nt(o), shape.iri,
                                                 f"<{SH}ClosedConstraintComponent>",
                                                 shape.severity, shape.message, shape.iri))
             if shape.sparql and sparql:
@@ -392,9 +438,7 @@ class Engine:
         for shape in self.roots:
             if not shape.sparql and not core:
                 continue
-            focus = self._store_focus(shape, store)
-            if not focus:
-                continue
+            focus = _StoreFocus(shape, store)
             if shape.sparql:
                 results.update(self._sparql(shape, focus, store))
             if core:
@@ -404,21 +448,8 @@ class Engine:
                     results.update(self._store_counts(prop, focus, store))
         return sorted(results, key=result_key)
 
-    def _store_focus(self, shape: Shape, store: ox.Store) -> set[Any]:
-        patterns = []
-        for kind, target in shape.targets:
-            if kind == "class":
-                patterns.append(f"{{ ?this a <{target}> }}")
-            elif kind == "subjectsOf":
-                patterns.append(f"{{ ?this <{target}> ?o }}")
-            elif kind == "objectsOf":
-                patterns.append(f"{{ ?s <{target}> ?this }}")
-            else:
-                patterns.append(f"{{ VALUES ?this {{ {target} }} }}")
-        query = "SELECT DISTINCT ?this WHERE { " + " UNION ".join(patterns) + " }"
-        return {row["this"] for row in store.query(query, use_default_graph_as_union=True)}
-
-    def _store_counts(self, prop: Shape, focus: set[Any], store: ox.Store) -> list[ShaclResult]:
+    def _store_counts(self, prop: Shape, focus: _StoreFocus, store: ox.Store
+                      ) -> list[ShaclResult]:
         assert prop.path is not None
         if len(prop.path.steps) != 1 or prop.path.steps[0][1]:
             raise Unsupported(f"path of {prop.iri} on a store")
@@ -432,18 +463,19 @@ class Engine:
             query = (f"SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ ?this <{pred}> ?v }} "
                      f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {int(arg)})")
             for row in store.query(query, use_default_graph_as_union=True):
-                if row["this"] in focus:
+                if _id(row["this"]) in focus:
                     out.append(ShaclResult(_nt(row["this"]), prop.path.text, None, prop.iri,
                                            f"<{SH}MaxCountConstraintComponent>", prop.severity,
                                            prop.message, prop.iri))
         return out
 
-    def _sparql(self, shape: Shape, focus: set[Any], store: ox.Store) -> list[ShaclResult]:
+    def _sparql(self, shape: Shape, focus: set[Any] | _StoreFocus, store: ox.Store
+                ) -> list[ShaclResult]:
         out = []
         for iri, query, severity, message in shape.sparql:
             for row in store.query(query, use_default_graph_as_union=True):
                 this = row["this"]
-                if this not in focus:
+                if _id(this) not in focus:
                     continue
                 path = row["path"] if _has(row, "path") else None
                 value = row["value"] if _has(row, "value") else None
@@ -453,6 +485,41 @@ class Engine:
                     f"<{SH}SPARQLConstraintComponent>", severity,
                     _fill(message, row), iri))
         return out
+
+
+class _StoreFocus:
+    """The focus nodes of a shape in a store, asked node by node: a check over a large store
+    never holds all of them (every mission, rocket, site... of the corpus) in memory."""
+
+    def __init__(self, shape: Shape, store: ox.Store):
+        patterns = []
+        for kind, target in shape.targets:
+            if kind == "class":
+                patterns.append(f"{{ ?this a <{target}> }}")
+            elif kind == "subjectsOf":
+                patterns.append(f"{{ ?this <{target}> ?o }}")
+            elif kind == "objectsOf":
+                patterns.append(f"{{ ?s <{target}> ?this }}")
+            else:
+                patterns.append(f"{{ VALUES ?this {{ {target} }} }}")
+        self.patterns = " UNION ".join(patterns)
+        self.store = store
+        self.known: dict[Any, bool] = {}
+        self._all: set[Any] | None = None
+
+    def __contains__(self, node: Any) -> bool:
+        key = _id(node)
+        if key not in self.known:
+            if isinstance(key, str) and key.startswith("_:"):  # no blank node in VALUES
+                if self._all is None:
+                    query = f"SELECT DISTINCT ?this WHERE {{ {self.patterns} }}"
+                    self._all = {_id(row["this"]) for row in
+                                 self.store.query(query, use_default_graph_as_union=True)}
+                self.known[key] = key in self._all
+            else:
+                query = f"ASK {{ VALUES ?this {{ {key} }} {self.patterns} }}"
+                self.known[key] = bool(self.store.query(query, use_default_graph_as_union=True))
+        return self.known[key]
 
 
 def _has(row: Any, var: str) -> bool:
@@ -499,42 +566,50 @@ def _number(term: Any) -> Decimal | None:
         return None
 
 
-@cache
 def _well_formed(lexical: str, datatype: str) -> bool:
+    # Any text is a valid xsd:string (rdflib never flags one): no Literal needed.
+    return datatype == _XSD_STRING or _typed_well_formed(lexical, datatype)
+
+
+_XSD_STRING = str(XSD.string)
+
+
+@lru_cache(maxsize=1 << 16)  # bounded: dates are mostly distinct
+def _typed_well_formed(lexical: str, datatype: str) -> bool:
     lit = rdflib.Literal(lexical, datatype=rdflib.URIRef(datatype))
     return not getattr(lit, "ill_typed", False)
 
 
 def _passes(engine: Engine, kind: str, arg: Any, v: Any, data: Data) -> bool:
-    if kind == "class":
-        return data.has_type(v, arg)
+    """Does node ``v`` (as :class:`Data` holds it) satisfy one constraint?"""
+    literal = isinstance(v, ox.Literal)
     if kind == "datatype":
-        if not isinstance(v, ox.Literal) or v.language:
-            return arg == str(rdflib.RDF.langString) and isinstance(v, ox.Literal) \
-                and bool(v.language)
+        if not literal or v.language:
+            return arg == _LANG_STRING and literal and bool(v.language)
         return v.datatype.value == arg and _well_formed(v.value, arg)
+    if kind == "class":
+        return not literal and data.has_type(v, arg)
+    bnode = not literal and v.startswith("_:")
     if kind == "nodeKind":
-        is_iri = isinstance(v, ox.NamedNode)
-        is_bnode = isinstance(v, ox.BlankNode)
-        is_lit = isinstance(v, ox.Literal)
-        return {"IRI": is_iri, "BlankNode": is_bnode, "Literal": is_lit,
-                "BlankNodeOrIRI": is_iri or is_bnode, "IRIOrLiteral": is_iri or is_lit,
-                "BlankNodeOrLiteral": is_bnode or is_lit}[arg]
+        iri = not literal and not bnode
+        return {"IRI": iri, "BlankNode": bnode, "Literal": literal,
+                "BlankNodeOrIRI": iri or bnode, "IRIOrLiteral": iri or literal,
+                "BlankNodeOrLiteral": bnode or literal}[arg]
     if kind == "pattern":
-        if isinstance(v, ox.BlankNode):
+        if bnode:
             return False
-        return arg.search(v.value) is not None
+        return arg.search(v.value if literal else v[1:-1]) is not None
     if kind in {"minInclusive", "minExclusive", "maxInclusive", "maxExclusive"}:
         n = _number(v)
-        if n is None or arg is None or (isinstance(v, ox.Literal)
-                                        and not _well_formed(v.value, v.datatype.value)):
+        if n is None or arg is None or (literal and not _well_formed(v.value, v.datatype.value)):
             return False
         return {"minInclusive": n >= arg, "minExclusive": n > arg,
                 "maxInclusive": n <= arg, "maxExclusive": n < arg}[kind]
     if kind in {"minLength", "maxLength"}:
-        if isinstance(v, ox.BlankNode):
+        if bnode:
             return False
-        return len(v.value) >= arg if kind == "minLength" else len(v.value) <= arg
+        text = v.value if literal else v[1:-1]
+        return len(text) >= arg if kind == "minLength" else len(text) <= arg
     if kind == "in":
         return v in arg
     if kind == "or":
@@ -542,6 +617,9 @@ def _passes(engine: Engine, kind: str, arg: Any, v: Any, data: Data) -> bool:
     if kind == "node":
         return engine.conforms(arg, v, data)
     raise Unsupported(kind)
+
+
+_LANG_STRING = str(rdflib.RDF.langString)
 
 
 @cache

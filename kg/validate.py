@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -455,6 +455,13 @@ def _short(path: str) -> str:
 # ---------------------------------------------------------------------------- provenance
 
 
+def _split_lines(lines: Iterable[str]) -> Iterator[tuple[str, str, str]]:
+    # Subjects and predicates are IRIs (or blank node labels): neither holds a space.
+    for line in lines:
+        s, p, rest = line.split(" ", 2)
+        yield s, p, rest[:-2]
+
+
 class Provenance:
     """Where facts came from: which named graph (dossier) states a triple, and on which line."""
 
@@ -464,13 +471,24 @@ class Provenance:
         self.out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         self.inv: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for name, triples in graphs.items():
-            for t in triples:
-                s, p, o = str(t.subject), str(t.predicate), str(t.object)
-                if name is not None:
-                    self.triple_graphs[(s, p, o)].add(name)
-                    self.subject_graphs[s][name] += 1
-                self.out[s][p].append(o)
-                self.inv[o][p].append(s)
+            self._add(name, ((str(t.subject), str(t.predicate), str(t.object)) for t in triples))
+
+    @classmethod
+    def from_lines(cls, graphs: Mapping[str, Iterable[str]]) -> Provenance:
+        """The same from N-Triples lines (``<s> <p> o .``) per graph, as kg's writers make
+        them: no term objects to build."""
+        prov = cls({})
+        for name, lines in graphs.items():
+            prov._add(name, _split_lines(lines))
+        return prov
+
+    def _add(self, name: str | None, triples: Iterable[tuple[str, str, str]]) -> None:
+        for s, p, o in triples:
+            if name is not None:
+                self.triple_graphs[(s, p, o)].add(name)
+                self.subject_graphs[s][name] += 1
+            self.out[s][p].append(o)
+            self.inv[o][p].append(s)
 
     def first(self, node: str, prop: str) -> str | None:
         values = sorted(set(self.out.get(node, {}).get(prop, ())))

@@ -404,12 +404,28 @@ def find_dates(text: str) -> list[tuple[int, int, When]]:
                 y = int(g["year"])
                 mo = MONTHS[g["month"].lower()]
                 d = int(g["day"]) if g.get("day") else None
-            if not _valid(y, mo, d):
+            if not _valid(y, mo, d) or (g.get("yonly") and _designation(text, m.start())):
                 continue
             found.append((m.start(), m.end(), When(y, mo, d)))
             taken.append((m.start(), m.end()))
     found.sort()
     return found
+
+
+_YEAR_CUES = {"in", "of", "by", "from", "since", "until", "till", "to", "through", "during",
+              "around", "circa", "c.", "ca.", "early", "late", "mid", "spring", "summer", "autumn",
+              "fall", "winter", "year", "years", "and", "or", "before", "after", "between", "the"}
+_WORD_BEFORE = re.compile(r"([^\W\d][\w.'’-]*)[ \u00a0]$")
+
+
+def _designation(text: str, start: int) -> bool:
+    """Is the bare number at ``start`` part of a name ('Kosmos 1843', 'Sputnik 2078') rather
+    than a year ('in 1962', 'Spring 1962')?"""
+    m = _WORD_BEFORE.search(text, 0, start)
+    if m is None:
+        return False
+    word = m.group(1)
+    return word[:1].isupper() and word.lower() not in _YEAR_CUES and word.lower() not in MONTHS
 
 
 def find_time(text: str) -> tuple[int, int, int, int, int | None, int | None] | None:

@@ -75,3 +75,35 @@ def test_errors_are_reported_and_the_rest_written(corpus: Path, tmp_path: Path) 
     result = stream_build(find_dossiers([corpus]), tmp_path / "out", ["nq"], DEFAULT_BASE, jobs=2)
     assert [p.file for p in result.errors] == ["zz_bad.txt"]
     assert len(result.done) == 12 and (tmp_path / "out" / "kg.nq").stat().st_size > 0
+
+
+def _records(corpus: Path) -> list:
+    import hashlib
+
+    from kg.dossier import decode, parse
+    from kg.record import extract
+
+    return [extract(parse(decode(p.read_bytes(), p.name), p.name,
+                          hashlib.sha256(p.read_bytes()).hexdigest()))
+            for p in find_dossiers([corpus])]
+
+
+def test_index_digest_ignores_order_and_sees_every_name(corpus: Path) -> None:
+    from kg.mapping import Index
+
+    records = _records(corpus)
+    digest = Index.of(records).digest()
+    assert Index.of(list(reversed(records))).digest() == digest
+    # A rebuild reuses signatures only while the digest holds: any name change must move it.
+    m1960b = corpus / "002_4d4a0691bdf51de9.txt"
+    m1960b.write_text(m1960b.read_text("utf-8").replace("Mars 1960B", "Mars 1960X"), "utf-8")
+    assert Index.of(_records(corpus)).digest() != digest
+
+
+def test_the_index_handed_to_workers_is_removed(corpus: Path, tmp_path: Path) -> None:
+    # Workers fork before the corpus is read; the index reaches them as a file, gone once the
+    # build is done.
+    result = stream_build(find_dossiers([corpus]), tmp_path / "out", ["nq"], DEFAULT_BASE,
+                          jobs=2)
+    assert result.rendered == 12
+    assert not (tmp_path / "out" / ".kg-cache" / "index.pickle").exists()

@@ -98,6 +98,20 @@ def test_counterfactual_and_other_events_are_not_launch_times() -> None:
     assert rec.get("launch_time") is None
 
 
+@pytest.mark.parametrize(("prose", "lexical"), [
+    # A four-digit number in a name is not a year; the full date later in the sentence wins.
+    ("Kosmos 1843 lifted off on June 30, 1967, at 06:24:28 UTC from Site 43/4.",
+     "1967-06-30T06:24:28Z"),
+    ("Probe C, tracked in the West as Sputnik 2078, was launched in 1962 towards Mars.", "1962"),
+    ("It was launched in 1962, on 24 October 1962 at 17:55 UTC.", "1962-10-24T17:55:00Z"),
+    ("In 1971 the probe lifted off from Baikonur.", "1971"),
+])
+def test_prose_launch_date_is_the_most_precise_date_not_a_designation(prose: str,
+                                                                     lexical: str) -> None:
+    rec = record(f"= Probe C =\n\n{prose}\n")
+    assert rec.get("launch_time").lexical() == lexical
+
+
 def test_aliases_stop_at_lowercase_words_and_skip_other_missions() -> None:
     rec = record("= Probe A =\n\nProbe A, also known as Sputnik 22 in the West, was lost. "
                  "NASA called it Probe 1960A, and Western papers nicknamed it Probenik 1. "
