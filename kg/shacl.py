@@ -460,8 +460,14 @@ class Engine:
                 raise Unsupported(f"{kind} of {prop.iri} on a store")
             if kind == "minCount" and arg > 0:
                 raise Unsupported(f"minCount of {prop.iri} on a store")  # needs the focus set
-            query = (f"SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ ?this <{pred}> ?v }} "
-                     f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {int(arg)})")
+            # Grouped over the shape's focus nodes only, not every node with the property: the
+            # groups of a large store (25 M quads) would otherwise take gigabytes. The focus
+            # nodes come DISTINCT from a subquery: a shared node is typed in every graph that
+            # mentions it, and joining those copies with its values is quadratic.
+            query = (f"SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ "
+                     f"{{ SELECT DISTINCT ?this WHERE {{ {focus.patterns} }} }} "
+                     f"?this <{pred}> ?v }} GROUP BY ?this "
+                     f"HAVING (COUNT(DISTINCT ?v) > {int(arg)})")
             for row in store.query(query, use_default_graph_as_union=True):
                 if _id(row["this"]) in focus:
                     out.append(ShaclResult(_nt(row["this"]), prop.path.text, None, prop.iri,

@@ -4,6 +4,7 @@ generated corpus."""
 from __future__ import annotations
 
 import pytest
+from rdflib.namespace import RDFS
 from test_validate import EXPECTED, fixture_graphs
 
 from kg.shacl import engine
@@ -41,3 +42,25 @@ def test_split_per_dossier_equals_the_whole(seeds_build) -> None:
         split.update(engine("dossier").validate(quads))
     split.update(engine("corpus").validate([t for q in graphs.values() for t in q]))
     assert sorted(split, key=result_key) == whole
+
+
+def test_corpus_rules_on_a_store_equal_pyshacl(seeds_build) -> None:
+    # As a streaming build runs them: once, on the store's union of named graphs. Two graphs
+    # name one rocket differently, so the one-label rule (a grouped count) must fire.
+    import pyoxigraph as ox
+
+    from kg.validate import rdflib_graph, run_pyshacl, shapes_graph
+
+    graphs = dict(seeds_build.graphs())
+    rocket = next(q for quads in graphs.values() for q in quads
+                  if q.predicate.value.endswith("#launchVehicle")).object
+    other = ox.NamedNode("https://w3id.org/spacekg/id/dossier/other")
+    graphs[other.value] = [ox.Quad(rocket, ox.NamedNode(str(RDFS.label)),
+                                   ox.Literal("Another name"), other)]
+    store = ox.Store()
+    store.extend(q for quads in graphs.values() for q in quads)
+    ours = engine("corpus").validate_store(store, core=True)
+    merged = rdflib_graph(t for quads in graphs.values() for t in quads)
+    reference = run_pyshacl(merged, shapes_graph("corpus"))[1]
+    assert [r.focus for r in ours] == [f"<{rocket.value}>"]
+    assert ours == reference
