@@ -246,7 +246,7 @@ class Done:
     title: str
     sha: str
     graph: str
-    links: Links | None = None  # until the part's signature is computed
+    links: bytes | None = None  # pickled Links, until the part's signature is computed
     quads: int = 0
     fresh: bytes | None = None  # the graph's N-Quads when this build redid it
 
@@ -399,7 +399,8 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor |
         index.add(rec)
         result.problems.extend(rec.problems)
         result.done.append(Done(rec.file, rec.title, sha,
-                                dossier_iri(result.base, rec.title), links=links(rec)))
+                                dossier_iri(result.base, rec.title),
+                                links=pickle.dumps(links(rec), protocol=5)))
 
 
 _WORKER_DB: dict[str, Cache] = {}
@@ -502,7 +503,7 @@ def _phase_b(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, i
         name = Path(done.file).name
         sig = known.get((done.sha, name))
         if sig is None:
-            sig = signature(done.sha, done.file, done.links, index, base, flags)
+            sig = signature(done.sha, done.file, pickle.loads(done.links), index, base, flags)
             fresh_sigs.append((done.sha, name, sig))
         done.links = None  # not needed any more
         sigs.append(sig)
