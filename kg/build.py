@@ -191,14 +191,14 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 def write_outputs(result: BuildResult, out_dir: str | Path,
                   formats: Sequence[str] = DEFAULT_FORMATS, stem: str = "kg") -> list[Path]:
     """Write the dataset in each format, plus ``report.json``; return the paths written."""
-    from .chunks import Layout, render, write_parts
+    from .chunks import Layout, keyed, render, write_parts
 
     out = Path(out_dir)
     names = [get_format(n).name for n in formats]
     layout = Layout(result.base)
     graphs = result.graphs()
     order = sorted(graphs)
-    parts = (render(g, graphs[g], names, layout) for g in order)
+    parts = (render(g, keyed(graphs[g]), names, layout) for g in order)
     targets = {n: out / f"{stem}.{get_format(n).extension}" for n in names}
     write_parts(parts, order, targets, layout)
     written = list(targets.values())

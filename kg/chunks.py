@@ -99,13 +99,19 @@ def keyed(quads: Iterable[ox.Quad]) -> list[tuple[str, ox.Quad]]:
     return sorted((f"{q.subject} {q.predicate} {q.object} .", q) for q in set(quads))
 
 
-def render(graph: str, quads: Iterable[ox.Quad] | list[tuple[str, ox.Quad]],
-           formats: Sequence[str], layout: Layout, prekeyed: bool = False) -> Part:
-    """Serialise one dossier's named graph into its part of each requested format
-    (``prekeyed``: ``quads`` is what :func:`keyed` returned)."""
+def split_line(line: str) -> tuple[str, str, str]:
+    """The three N-Triples terms of a line :func:`keyed` made. Subjects and predicates are IRIs
+    or blank node labels, neither of which holds a space."""
+    s, p, rest = line.split(" ", 2)
+    return s, p, rest[:-2]
+
+
+def render(graph: str, keyed_quads: list[tuple[str, ox.Quad]], formats: Sequence[str],
+           layout: Layout) -> Part:
+    """Serialise one dossier's named graph (its quads as :func:`keyed` gives them) into its part
+    of each requested format."""
     from .export import jsonld_nodes  # the JSON-LD writer lives with the other writers
 
-    keyed_quads: list[tuple[str, ox.Quad]] = quads if prekeyed else keyed(quads)  # type: ignore
     quads = [q for _line, q in keyed_quads]
     key = owner_key(layout.base, graph)
     own: list[ox.Triple] = []

@@ -198,7 +198,7 @@ def get_format(name: str) -> Format:
 def write(quads: Iterable[ox.Quad], dest: IO[bytes] | str | Path, fmt: str | Format,
           base: str) -> None:
     """Write ``quads`` to a binary stream or (atomically) to a file path, in kg's layout."""
-    from .chunks import Assembler, Layout, render
+    from .chunks import Assembler, Layout, keyed, render
 
     f = fmt if isinstance(fmt, Format) else get_format(fmt)
     by_graph: dict[str, list[ox.Quad]] = {}
@@ -210,7 +210,7 @@ def write(quads: Iterable[ox.Quad], dest: IO[bytes] | str | Path, fmt: str | For
     def emit(out: IO[bytes]) -> None:
         assembler = Assembler({f.name: out}, layout, by_graph)
         for graph in sorted(by_graph):
-            assembler.add(render(graph, by_graph[graph], [f.name], layout))
+            assembler.add(render(graph, keyed(by_graph[graph]), [f.name], layout))
         assembler.finish()
 
     if isinstance(dest, str | Path):

@@ -425,7 +425,7 @@ def _render_from_cache(args: tuple[Path, Job, list[tuple[str, str]]]) -> list[by
         assert rec is not None
         graph = dossier_iri(base, rec.title)
         graphs[graph] = keyed(map_record(rec, index, base))
-        parts.append(render(graph, graphs[graph], formats, layout, prekeyed=True))
+        parts.append(render(graph, graphs[graph], formats, layout))
     if job.validate:
         _validate_batch(parts, graphs)
     return [_pack(part) for part in parts]
@@ -448,7 +448,7 @@ def _validate_batch(parts: list[Part], graphs: dict[str, list[tuple[str, Any]]])
     by_graph = {p.graph: p for p in parts}
     found: dict[str, list[Any]] = {}
     for part in parts:
-        results = dossier_shapes.validate(Data((), lines=graphs[part.graph]), sparql=False)
+        results = dossier_shapes.validate(Data.from_lines(graphs[part.graph]), sparql=False)
         if results:
             found[part.graph] = results
     store = ox.Store()

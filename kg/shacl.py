@@ -88,62 +88,59 @@ _EMPTY: dict[str, list[Any]] = {}
 _SUBCLASS = str(rdflib.RDFS.subClassOf)
 
 
-def _from_lines(pairs: list[tuple[str, Any]]) -> Iterator[tuple[Any, str, Any]]:
-    for line, q in pairs:
-        s, p, rest = line.split(" ", 2)
-        o = rest[:-2]
-        # Subjects and predicates hold no space; a literal object needs its term object.
-        yield s, p[1:-1], (q.object if o.startswith('"') else o)
+def _link(table: dict[Any, dict[str, list[Any]]], a: Any, p: str, b: Any) -> None:
+    by_pred = table.get(a)
+    if by_pred is None:
+        table[a] = {p: [b]}
+    elif (values := by_pred.get(p)) is None:
+        by_pred[p] = [b]
+    else:
+        values.append(b)
 
 
 class Data:
     """One graph indexed for shape evaluation (subject -> predicate -> objects).
 
-    Nodes are held as :func:`_id` gives them. ``lines`` pairs each quad with its N-Triples line
-    (``<s> <p> o .``, as :func:`kg.chunks.keyed` makes them), which spares building term objects.
+    Nodes are held as :func:`_id` gives them: IRIs and blank nodes as N-Triples text, literals as
+    pyoxigraph literals. ``quads`` are the graph's distinct quads or triples; ``spo`` their
+    terms so, when the caller has them (see :meth:`from_lines`).
     """
 
-    def __init__(self, triples: Iterable[ox.Triple | ox.Quad],
-                 lines: Iterable[tuple[str, ox.Quad]] | None = None):
+    def __init__(self, quads: Iterable[ox.Triple | ox.Quad],
+                 spo: Iterable[tuple[Any, str, Any]] | None = None):
         self.out: dict[Any, dict[str, list[Any]]] = {}
         self.inv: dict[Any, dict[str, list[Any]]] = {}
         self.subjects_of: dict[str, set[Any]] = defaultdict(set)
         self.objects_of: dict[str, set[Any]] = defaultdict(set)
         self.instances: dict[str, set[Any]] = defaultdict(set)
-        if lines is not None:
-            pairs = list(lines)
-            self.quads: list[Any] = [q for _line, q in pairs]
-            spo: Iterable[tuple[Any, str, Any]] = _from_lines(pairs)
-        else:
-            self.quads = list(dict.fromkeys(triples))
+        self.quads = list(dict.fromkeys(quads)) if spo is None else list(quads)
+        if spo is None:
             spo = ((_id(t.subject), t.predicate.value, _id(t.object)) for t in self.quads)
-        out, inv = self.out, self.inv
         seen: set[tuple[Any, str, Any]] = set()
         for s, p, o in spo:
             if (s, p, o) in seen:  # the same triple in two graphs
                 continue
             seen.add((s, p, o))
-            by_pred = out.get(s)
-            if by_pred is None:
-                by_pred = out[s] = {}
-            objs = by_pred.get(p)
-            if objs is None:
-                by_pred[p] = [o]
-            else:
-                objs.append(o)
-            by_pred = inv.get(o)
-            if by_pred is None:
-                by_pred = inv[o] = {}
-            subs = by_pred.get(p)
-            if subs is None:
-                by_pred[p] = [s]
-            else:
-                subs.append(s)
+            _link(self.out, s, p, o)
+            _link(self.inv, o, p, s)
             self.subjects_of[p].add(s)
             self.objects_of[p].add(o)
             if p == _RDF_TYPE and isinstance(o, str):
                 self.instances[o[1:-1]].add(s)
         self._store: ox.Store | None = None
+
+    @classmethod
+    def from_lines(cls, pairs: list[tuple[str, ox.Quad]]) -> Data:
+        """From (N-Triples line, quad) pairs as :func:`kg.chunks.keyed` gives them: the terms
+        come from the line, and only a literal object is read from its quad."""
+        from .chunks import split_line
+
+        def spo() -> Iterator[tuple[Any, str, Any]]:
+            for line, q in pairs:
+                s, p, o = split_line(line)
+                yield s, p[1:-1], (q.object if o.startswith('"') else o)
+
+        return cls([q for _line, q in pairs], spo())
 
     def values(self, node: Any, path: Path) -> list[Any]:
         if len(path.steps) == 1:  # the usual case: values are distinct already
@@ -465,7 +462,7 @@ class Engine:
             # nodes come DISTINCT from a subquery: a shared node is typed in every graph that
             # mentions it, and joining those copies with its values is quadratic.
             query = (f"SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ "
-                     f"{{ SELECT DISTINCT ?this WHERE {{ {focus.patterns} }} }} "
+                     f"{{ {focus.select} }} "
                      f"?this <{pred}> ?v }} GROUP BY ?this "
                      f"HAVING (COUNT(DISTINCT ?v) > {int(arg)})")
             for row in store.query(query, use_default_graph_as_union=True):
@@ -509,6 +506,7 @@ class _StoreFocus:
             else:
                 patterns.append(f"{{ VALUES ?this {{ {target} }} }}")
         self.patterns = " UNION ".join(patterns)
+        self.select = f"SELECT DISTINCT ?this WHERE {{ {self.patterns} }}"
         self.store = store
         self.known: dict[Any, bool] = {}
         self._all: set[Any] | None = None
@@ -518,9 +516,8 @@ class _StoreFocus:
         if key not in self.known:
             if isinstance(key, str) and key.startswith("_:"):  # no blank node in VALUES
                 if self._all is None:
-                    query = f"SELECT DISTINCT ?this WHERE {{ {self.patterns} }}"
                     self._all = {_id(row["this"]) for row in
-                                 self.store.query(query, use_default_graph_as_union=True)}
+                                 self.store.query(self.select, use_default_graph_as_union=True)}
                 self.known[key] = key in self._all
             else:
                 query = f"ASK {{ VALUES ?this {{ {key} }} {self.patterns} }}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -455,13 +455,6 @@ def _short(path: str) -> str:
 # ---------------------------------------------------------------------------- provenance
 
 
-def _split_lines(lines: Iterable[str]) -> Iterator[tuple[str, str, str]]:
-    # Subjects and predicates are IRIs (or blank node labels): neither holds a space.
-    for line in lines:
-        s, p, rest = line.split(" ", 2)
-        yield s, p, rest[:-2]
-
-
 class Provenance:
     """Where facts came from: which named graph (dossier) states a triple, and on which line."""
 
@@ -477,9 +470,11 @@ class Provenance:
     def from_lines(cls, graphs: Mapping[str, Iterable[str]]) -> Provenance:
         """The same from N-Triples lines (``<s> <p> o .``) per graph, as kg's writers make
         them: no term objects to build."""
+        from .chunks import split_line
+
         prov = cls({})
         for name, lines in graphs.items():
-            prov._add(name, _split_lines(lines))
+            prov._add(name, map(split_line, lines))
         return prov
 
     def _add(self, name: str | None, triples: Iterable[tuple[str, str, str]]) -> None:

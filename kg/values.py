@@ -421,7 +421,7 @@ _WORD_BEFORE = re.compile(r"([^\W\d][\w.'’-]*)[ \u00a0]$")
 def _designation(text: str, start: int) -> bool:
     """Is the bare number at ``start`` part of a name ('Kosmos 1843', 'Sputnik 2078') rather
     than a year ('in 1962', 'Spring 1962')?"""
-    m = _WORD_BEFORE.search(text, 0, start)
+    m = _WORD_BEFORE.search(text, max(0, start - 64), start)  # the word just before
     if m is None:
         return False
     word = m.group(1)
