@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -38,7 +39,7 @@ def find_dossiers(paths: Iterable[str | Path]) -> list[Path]:
         if str(raw) == "-":
             found.append(path)  # standard input
         elif path.is_dir():
-            inside = sorted(p for p in path.rglob(f"*{DOSSIER_SUFFIX}") if p.is_file())
+            inside = [Path(p) for p in _walk(str(path))]
             if not inside:
                 raise KgError(f"no dossiers (*{DOSSIER_SUFFIX} files) in this directory",
                               str(path))
@@ -49,6 +50,19 @@ def find_dossiers(paths: Iterable[str | Path]) -> list[Path]:
             raise KgError("no such file or directory", str(path))
     # One order whatever the order given, so outputs and duplicate handling are deterministic.
     return sorted(set(found), key=lambda p: (p.name, str(p)))
+
+
+def _walk(root: str) -> Iterator[str]:
+    """Dossier files under ``root``, recursively; symbolic links to directories are not
+    followed (as ``Path.rglob`` does not)."""
+    stack = [root]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.name.endswith(DOSSIER_SUFFIX) and entry.is_file():
+                    yield entry.path
 
 
 @dataclass
@@ -131,6 +145,17 @@ def make_report(summary: dict[str, Any], rows: Sequence[tuple[str, str, str, int
     return {"summary": summary, "dossiers": dossiers}
 
 
+def report_json(report: dict[str, Any]) -> bytes:
+    """The build report as JSON: the summary indented, then one dossier per line (quick to
+    write for a large corpus, and it still diffs line by line)."""
+    summary = json.dumps(report["summary"], indent=1, ensure_ascii=False).replace("\n", "\n ")
+    rows = ",\n  ".join(json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+                        for d in report["dossiers"])
+    body = f'{{\n "summary": {summary},\n "dossiers": [\n  {rows}\n ]\n}}\n' if rows else \
+        f'{{\n "summary": {summary},\n "dossiers": []\n}}\n'
+    return body.encode("utf-8")
+
+
 def extract_all(paths: Sequence[Path]) -> tuple[list[Record], list[Problem]]:
     """Read and extract every dossier; a bad one becomes an error problem, the rest go on."""
     records: list[Record] = []
@@ -154,12 +179,16 @@ def extract_all(paths: Sequence[Path]) -> tuple[list[Record], list[Problem]]:
 def claim_title(rec: Record, seen: dict[str, str]) -> Problem | None:
     """Record ``rec``'s title as taken, or the error if another dossier already has it:
     duplicate titles are reported, never merged silently (the first file in order wins)."""
-    key = name_key(rec.title)
+    return claim(name_key(rec.title), rec.title, rec.file, rec.title_line, seen)
+
+
+def claim(key: str, title: str, file: str, line: int, seen: dict[str, str]) -> Problem | None:
+    """:func:`claim_title` for a title whose key is known already."""
     if key in seen:
-        return Problem("error", rec.file, rec.title_line,
-                       f"duplicate title {rec.title!r}: {seen[key]} has the same title; "
+        return Problem("error", file, line,
+                       f"duplicate title {title!r}: {seen[key]} has the same title; "
                        "this dossier was not merged into the graph")
-    seen[key] = rec.file
+    seen[key] = file
     return None
 
 
@@ -204,8 +233,7 @@ def write_outputs(result: BuildResult, out_dir: str | Path,
     written = list(targets.values())
     report = out / "report.json"
     with atomic_write(report) as fh:
-        fh.write(json.dumps(result.report(), indent=1, ensure_ascii=False).encode("utf-8"))
-        fh.write(b"\n")
+        fh.write(report_json(result.report()))
     written.append(report)
     return written
 
@@ -295,8 +323,7 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
         nquads = result.nquads
     report_path = Path(report) if report is not None else out / "report.json"
     with atomic_write(report_path) as fh:
-        fh.write(json.dumps(result.report(), indent=1, ensure_ascii=False).encode("utf-8"))
-        fh.write(b"\n")
+        fh.write(report_json(result.report()))
     files.append(report_path)
     outcome = BuildOutcome(result, files)
     if nquads is None:  # standard input: everything in memory
@@ -309,23 +336,43 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
 
             outcome.store = load_build_result(result.quads, out / store)
         return outcome
+    from .manifest import StoreState
+    from .pipeline import FRESH_LIMIT, code_version, graph_nquads
     from .store import open_store, sync_build
+    from .validate import corpus_results, validate_store
 
     graphs = [d.graph for d in result.done]
     store_dir = out / (store if store is not None else ".kg-cache/validation-store")
+    # What the store held after the last build: the graphs that differ are replaced, the corpus
+    # rules' results kept while no triple they read has changed.
+    state_path = out / ".kg-cache" / "store.pickle"
+    state = StoreState.load(state_path, code_version()) if cache else None
+    if state is not None and (state.path != str(store_dir) or not store_dir.is_dir()):
+        state = None
     if store is not None or validate:
         started = time.perf_counter()
-        changed = result.changed_graphs() if store is not None else None
+        changed = None
+        if state is not None:
+            redo = [d for d in result.done if state.sigs.get(d.graph) != d.sig]
+            changed = graph_nquads(out, redo) if len(redo) <= FRESH_LIMIT else None
+        state_path.unlink(missing_ok=True)  # the store changes now; no state until it is done
         outcome.store = sync_build(store_dir, nquads, graphs, changed)
         result.timings["load"] = time.perf_counter() - started
-    if validate:
-        from .validate import validate_store
-
-        started = time.perf_counter()
-        with open_store(store_dir) as db:
-            outcome.validation = validate_store(db, result.shacl, result.findings, len(graphs),
-                                                result.triples, [str(p) for p in result.errors])
-        result.timings["validate (store part)"] = time.perf_counter() - started
+        corpus_key, corpus = "", []
+        if validate:
+            started = time.perf_counter()
+            corpus_key = result.corpus_key()
+            reused = state is not None and state.corpus_key == corpus_key
+            with open_store(store_dir) as db:
+                corpus = state.corpus if state is not None and reused else corpus_results(db)
+                outcome.validation = validate_store(db, result.shacl, result.findings,
+                                                    len(graphs), result.triples,
+                                                    [str(p) for p in result.errors], corpus)
+            stage = "validate (corpus rules kept)" if reused else "validate (store part)"
+            result.timings[stage] = time.perf_counter() - started
+        if cache:
+            StoreState(code_version(), str(store_dir), {d.graph: d.sig for d in result.done},
+                       corpus_key, corpus).save(state_path)
     if store is None:
         outcome.store = None
     return outcome

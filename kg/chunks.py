@@ -12,6 +12,8 @@ input gives the same bytes.
 from __future__ import annotations
 
 import json
+import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from .vocab import PATHS, PREFIXES, RDF_TYPE, resource_prefixes
 
 UNION_FORMATS = ("ttl", "nt", "rdfxml", "jsonld", "jsonld-framed")
 DATASET_FORMATS = ("nq", "trig")
+_NO_COPY_RANGE = {18, 22, 38, 95}  # EXDEV, EINVAL, ENOSYS, EOPNOTSUPP: fall back to read/write
 _OX = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
        "rdfxml": ox.RdfFormat.RDF_XML, "nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
 
@@ -62,6 +65,7 @@ class Part:
     types: dict[str, int] = field(default_factory=dict)  # own nodes per class IRI
     results: list[Any] = field(default_factory=list)  # per-dossier SHACL results, if asked
     findings: list[Any] = field(default_factory=list)  # the results located in the dossier
+    corpus: str = ""  # digest of the lines the corpus rules read, when validating
 
 
 def _strip(text: bytes, header: bytes, footer: bytes = b"") -> bytes:
@@ -150,27 +154,149 @@ def _json_items(nodes: list[dict[str, Any]]) -> bytes:
                     + b"\n" for n in nodes)
 
 
-class Assembler:
-    """Appends dossier parts to open output streams, then writes the shared statements once."""
+class Sink:
+    """An output stream that knows its position, and that can copy byte ranges of the previous
+    build's file (kernel-side where the system can) instead of writing them again.
 
-    def __init__(self, streams: dict[str, IO[bytes]], layout: Layout, graphs: Iterable[str]):
-        self.streams = streams
+    For the JSON-LD formats a part's body is one run of node objects: bodies are joined by
+    ``,\n``, which a copy of consecutive bodies carries along.
+    """
+
+    def __init__(self, out: IO[bytes], json_items: bool, old: int | None = None):
+        self.out = out
+        self.json = json_items
+        self.old = old  # file descriptor of the previous build's file, when splicing
+        self.pos = 0  # bytes written, plus bytes queued for copying
+        self.started = False  # JSON: a node object was written
+        self._pending: tuple[int, int] | None = None  # a range of the old file still to copy
+
+    def write(self, data: bytes) -> None:
+        self.flush()
+        self.out.write(data)
+        self.pos += len(data)
+
+    def body(self, data: bytes) -> tuple[int, int]:
+        """Write one part's body; return where it is in this file."""
+        if self.json:
+            if not data:
+                return self.pos, self.pos
+            if self.started:
+                self.write(b",\n")
+            self.started = True
+        start = self.pos
+        self.write(data)
+        return start, self.pos
+
+    def copy(self, start: int, end: int) -> tuple[int, int]:
+        """Copy a body that the previous file holds at ``start:end``; return its new place."""
+        if start == end:
+            return self.pos, self.pos
+        gap = 2 if self.json else 0  # the separator between two JSON bodies
+        pending = self._pending
+        if pending is not None and pending[1] + gap == start and (self.started or not gap):
+            self._pending = (pending[0], end)
+            self.pos += gap
+        else:
+            if self.json and self.started:
+                self.write(b",\n")
+            self.flush()
+            self._pending = (start, end)
+        self.pos += end - start
+        self.started = True
+        return self.pos - (end - start), self.pos
+
+    def copy_rest(self, start: int) -> None:
+        """Copy the previous file from ``start`` to its end."""
+        assert self.old is not None
+        self.flush()
+        self._pending = (start, os.fstat(self.old).st_size)
+        self.pos += self._pending[1] - start
+        self.flush()
+
+    def flush(self) -> None:
+        """Copy what is queued."""
+        if self._pending is None:
+            return
+        start, end = self._pending
+        self._pending = None
+        assert self.old is not None
+        self.out.flush()
+        copy_range(self.old, self.out.fileno(), start, end - start)
+        self.out.seek(0, os.SEEK_END)  # the buffered writer's idea of the position, renewed
+
+
+def copy_range(src: int, dst: int, offset: int, count: int) -> None:
+    """Append ``count`` bytes of file ``src`` from ``offset`` to file ``dst`` (at its position)."""
+    if hasattr(os, "copy_file_range"):
+        try:
+            while count > 0 and (n := os.copy_file_range(src, dst, count, offset)):
+                offset += n
+                count -= n
+        except OSError as exc:
+            if exc.errno not in _NO_COPY_RANGE:
+                raise
+    while count > 0:  # no copy_file_range here, or not between these files: read and write
+        chunk = os.pread(src, min(count, 1 << 22), offset)
+        if not chunk:
+            raise OSError(f"the previous output file ended {count} bytes early")
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(dst, view):]
+        offset += len(chunk)
+        count -= len(chunk)
+
+
+@dataclass
+class Previous:
+    """What the previous build wrote, to copy from: its files (open), and where each part's
+    body and the shared statements are in them. See :class:`kg.splice.Manifest`."""
+
+    fds: dict[str, int]
+    spans: dict[str, Sequence[int]]  # format -> start, end of each graph's body, in its order
+    tails: dict[str, int]  # format -> where the shared statements start
+    shared: Counter[str]  # every part's shared lines, counted
+    own: int
+    own_types: dict[str, int]
+    tail_key: str
+    tail_triples: int
+    tail_types: dict[str, int]
+
+
+class Assembler:
+    """Appends dossier parts to open output streams, then writes the shared statements once.
+
+    Given the previous build (:class:`Previous`), an unchanged part is copied from the previous
+    file (:meth:`reuse`), a replaced or removed one subtracted (:meth:`drop`), and the shared
+    statements copied too when they are the same.
+    """
+
+    def __init__(self, streams: dict[str, IO[bytes]], layout: Layout, graphs: Iterable[str],
+                 previous: Previous | None = None):
         self.layout = layout
+        self.previous = previous
+        self.sinks = {fmt: Sink(out, fmt.startswith("jsonld"),
+                                previous.fds[fmt] if previous else None)
+                      for fmt, out in streams.items()}
         self.owners = {k for g in graphs if (k := owner_key(layout.base, g))}
-        self.shared: set[str] = set()
+        self.shared: Counter[str] = Counter(previous.shared) if previous else Counter()
+        self.own = previous.own if previous else 0  # triples about nodes dossiers own
+        self.own_types: Counter[str] = Counter(previous.own_types if previous else {})
         self.triples = 0  # distinct triples in the union formats, once finished
         self.types: dict[str, int] = {}  # nodes per class IRI, once finished
+        self.spans: dict[str, list[int]] = {fmt: [] for fmt in streams}
+        self.tails: dict[str, int] = {}
+        self.tail_key = ""
+        self.tail_triples = 0
+        self.tail_types: dict[str, int] = {}
         self._mission_head = layout.base + PATHS["Mission"] + "/"
-        self.json_started: dict[str, bool] = {}
-        for fmt, out in streams.items():
+        for fmt, sink in self.sinks.items():
             if fmt in ("ttl", "trig", "rdfxml"):
-                out.write(self.layout.header[fmt])
+                sink.write(self.layout.header[fmt])
             elif fmt.startswith("jsonld"):
                 from .export import context
 
                 head = json.dumps({"@context": context()}, ensure_ascii=False, indent=1)
-                out.write(head[:-2].encode("utf-8") + b',\n "@graph": [\n')
-                self.json_started[fmt] = False
+                sink.write(head[:-2].encode("utf-8") + b',\n "@graph": [\n')
 
     def _redundant(self, line: str) -> bool:
         # Said by the dossier that owns the subject: its own part already holds it.
@@ -180,47 +306,90 @@ class Assembler:
         return line[len(head):line.index(">")] in self.owners
 
     def add(self, part: Part) -> None:
-        for fmt, out in self.streams.items():
+        for fmt, sink in self.sinks.items():
             body = part.data.get(fmt, b"")
             if fmt.startswith("jsonld"):
-                self._json(fmt, out, body)
-            else:
-                out.write(body)
-        self.shared.update(t for t in part.shared if not self._redundant(t))
-        self.triples += part.own
-        for cls, n in part.types.items():
-            self.types[cls] = self.types.get(cls, 0) + n
+                body = body.rstrip(b"\n").replace(b"}\n{", b"},\n{")  # one node per line
+            self.spans[fmt].extend(sink.body(body))
+        self.shared.update(part.shared)
+        self.own += part.own
+        self.own_types.update(part.types)
 
-    def _json(self, fmt: str, out: IO[bytes], body: bytes) -> None:
-        if not body:
-            return
-        if self.json_started[fmt]:
-            out.write(b",\n")
-        out.write(body.rstrip(b"\n").replace(b"}\n{", b"},\n{"))  # one node per line
-        self.json_started[fmt] = True
+    def reuse(self, index: int) -> None:
+        """Copy the body of the previous build's ``index``-th part, unchanged."""
+        assert self.previous is not None
+        for fmt, sink in self.sinks.items():
+            spans = self.previous.spans[fmt]
+            self.spans[fmt].extend(sink.copy(spans[2 * index], spans[2 * index + 1]))
+
+    def drop(self, part: Part) -> None:
+        """Take out what a part of the previous build counted (it was replaced or removed)."""
+        self.shared.subtract(part.shared)
+        self.own -= part.own
+        self.own_types.subtract(part.types)
 
     def finish(self) -> None:
+        import hashlib
+
         from .export import jsonld_nodes
 
-        text = "\n".join(sorted(self.shared)).encode("utf-8")
+        text = "\n".join(sorted(line for line, n in self.shared.items()
+                                if n > 0 and not self._redundant(line)))
+        started = [fmt for fmt, sink in self.sinks.items() if sink.started]
+        self.tail_key = hashlib.sha256(repr(started).encode() + text.encode()).hexdigest()
+        for fmt, sink in self.sinks.items():
+            self.tails[fmt] = sink.pos
+        prev = self.previous
+        if prev is not None and prev.tail_key == self.tail_key:
+            for fmt, sink in self.sinks.items():
+                sink.copy_rest(prev.tails[fmt])
+            self.tail_triples, self.tail_types = prev.tail_triples, dict(prev.tail_types)
+        else:
+            self._write_tail(text.encode("utf-8"), jsonld_nodes)
+        for sink in self.sinks.values():
+            sink.flush()
+        self.shared = +self.shared  # drop the zero counts
+        self.triples = self.own + self.tail_triples
+        types = +self.own_types + Counter(self.tail_types)
+        self.types = dict(types)
+
+    def _write_tail(self, text: bytes, jsonld_nodes: Any) -> None:
         shared = sorted((t for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)), key=_key)
-        self.triples += len(shared)
+        self.tail_triples = len(shared)
         for t in shared:
             if t.predicate.value == RDF_TYPE:
-                self.types[t.object.value] = self.types.get(t.object.value, 0) + 1
-        for fmt, out in self.streams.items():
+                self.tail_types[t.object.value] = self.tail_types.get(t.object.value, 0) + 1
+        for fmt, sink in self.sinks.items():
             if fmt in ("ttl", "nt", "rdfxml"):
-                out.write(self.layout.serialize(fmt, shared))
+                sink.write(self.layout.serialize(fmt, shared))
                 if fmt == "rdfxml":
-                    out.write(self.layout.footer["rdfxml"])
+                    sink.write(self.layout.footer["rdfxml"])
             elif fmt.startswith("jsonld"):
-                self._json(fmt, out, _json_items(jsonld_nodes(shared)))
-                out.write(b"\n ]\n}\n")
+                items = _json_items(jsonld_nodes(shared)).rstrip(b"\n")
+                sink.body(items.replace(b"}\n{", b"},\n{"))
+                sink.write(b"\n ]\n}\n")
 
 
-def write_parts(parts: Iterable[Part], graphs: Sequence[str], targets: dict[str, Path],
-                layout: Layout) -> Assembler:
-    """Write each format to its target path from dossier parts given in graph order.
+@dataclass(frozen=True)
+class Reuse:
+    """A part the previous build wrote, unchanged: copied from its files."""
+
+    index: int  # its place in the previous build's order
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A part of the previous build that was replaced or removed."""
+
+    part: Part
+
+
+def write_parts(parts: Iterable[Part | Reuse | Drop], graphs: Sequence[str],
+                targets: dict[str, Path], layout: Layout,
+                previous: Previous | None = None) -> Assembler:
+    """Write each format to its target path from dossier parts given in graph order (with
+    ``previous``, parts may also be copied from the previous build's files, see
+    :class:`Assembler`).
 
     Files appear atomically: each is written to a temporary file renamed into place at the end.
     """
@@ -230,8 +399,25 @@ def write_parts(parts: Iterable[Part], graphs: Sequence[str], targets: dict[str,
 
     with ExitStack() as stack:
         streams = {fmt: stack.enter_context(atomic_write(p)) for fmt, p in targets.items()}
-        assembler = Assembler(streams, layout, graphs)
-        for part in parts:
-            assembler.add(part)
+        assembler = Assembler(streams, layout, graphs, previous)
+        for item in parts:
+            if isinstance(item, Reuse):
+                assembler.reuse(item.index)
+            elif isinstance(item, Drop):
+                assembler.drop(item.part)
+            else:
+                assembler.add(item)
         assembler.finish()
+        _sync(list(streams.values()))
     return assembler
+
+
+def _sync(streams: list[IO[bytes]]) -> None:
+    """Flush the files to disk all at once (each ``atomic_write`` then finds nothing to sync):
+    the disk gets every file's writes together instead of one file's after another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for out in streams:
+        out.flush()
+    with ThreadPoolExecutor(max_workers=len(streams) or 1) as threads:
+        list(threads.map(os.fsync, [out.fileno() for out in streams]))

@@ -113,6 +113,34 @@ def _pick_label(forms: Counter[str]) -> str:
     return min(forms, key=lambda s: (-len(s), -forms[s], s))
 
 
+_NAMED_FIELDS = [(f, kind, cls_) for f, (_node, _prop, kind, cls_) in FIELDS.items()
+                 if kind in {"entity", "concept", "regime"} and cls_]  # fields naming entities
+
+
+# What a record gives the corpus index: its title's key and title, its other names (with the
+# title), the entities it names (class, key, spelling) and the missions it refers to (with its
+# file).
+Contribution = tuple[str, str, list[tuple[str, str]], list[tuple[str, str, str]],
+                     list[tuple[str, str]]]
+
+
+def contribution(rec: Record) -> Contribution:
+    """The names a record contributes to the corpus index, keyed."""
+    aliases = [(name, rec.title) for name in [*rec.values("aliases"), *rec.values("short_name")]]
+    forms: list[tuple[str, str, str]] = []
+    for fname, kind, cls_ in _NAMED_FIELDS:
+        for fact in rec.facts.get(fname, ()):
+            name = fact.value[0] if kind == "regime" else fact.value
+            forms.append((cls_, entity_key(cls_, name), name))
+    site = rec.get("launch_site")
+    for pad in rec.values("launch_pad"):
+        skey = entity_key("LaunchSite", site) if site else ""
+        forms.append(("LaunchPad", f"{skey}|{pad_key(pad)}", pad))
+    refs = [(ref, rec.file) for f in ("previous_mission", "next_mission")
+            for ref in rec.values(f)]
+    return name_key(rec.title), rec.title, aliases, forms, refs
+
+
 @dataclass
 class Index:
     """What the whole corpus knows: which names denote which mission, and canonical labels.
@@ -128,6 +156,7 @@ class Index:
     problems: list[Problem] = field(default_factory=list)
     _names: list[tuple[str, str]] = field(default_factory=list)  # (alias, owner title)
     _refs: list[tuple[str, str]] = field(default_factory=list)   # (reference, file)
+    _labels: dict[tuple[str, str], str] = field(default_factory=dict)  # picked, once finalized
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> Index:
@@ -138,21 +167,16 @@ class Index:
 
     def add(self, rec: Record) -> None:
         """Take the names a record contributes to the corpus."""
-        self.titles[name_key(rec.title)] = rec.title
-        for name in [*rec.values("aliases"), *rec.values("short_name")]:
-            self._names.append((name, rec.title))
-        for fname, (_node, _prop, kind, cls_) in FIELDS.items():
-            if kind in {"entity", "concept", "regime"} and cls_:
-                for v in rec.values(fname):
-                    name = v[0] if kind == "regime" else v
-                    self.forms[(cls_, entity_key(cls_, name))][name] += 1
-        site = rec.get("launch_site")
-        for pad in rec.values("launch_pad"):
-            skey = entity_key("LaunchSite", site) if site else ""
-            self.forms[("LaunchPad", f"{skey}|{pad_key(pad)}")][pad] += 1
-        for ref_field in ("previous_mission", "next_mission"):
-            for ref in rec.values(ref_field):
-                self._refs.append((ref, rec.file))
+        self.take(contribution(rec))
+
+    def take(self, names: Contribution) -> None:
+        """Take a record's :func:`contribution` (computed where the record was extracted)."""
+        title_key, title, aliases, forms, refs = names
+        self.titles[title_key] = title
+        self._names.extend(aliases)
+        for cls_, key, name in forms:
+            self.forms[(cls_, key)][name] += 1
+        self._refs.extend(refs)
 
     def finalize(self) -> Index:
         """Resolve aliases and references now that every title is known."""
@@ -170,7 +194,7 @@ class Index:
                     f"({', '.join(sorted(owners))}); not linked to any of them"))
             if key not in self.titles:
                 self.forms[("Mission", key)][ref] += 1
-        self._names, self._refs = [], []
+        self._names, self._refs, self._labels = [], [], {}
         return self
 
     def digest(self) -> str:
@@ -195,11 +219,18 @@ class Index:
     def mission_label(self, key: str) -> str:
         if key in self.titles:
             return self.titles[key]
-        return _pick_label(self.forms[("Mission", key)])
+        return self._pick(("Mission", key)) or ""
 
     def label(self, cls: str, key: str, fallback: str) -> str:
-        forms = self.forms.get((cls, key))
-        return _pick_label(forms) if forms else fallback
+        return self._pick((cls, key)) or fallback
+
+    def _pick(self, at: tuple[str, str]) -> str | None:
+        if (found := self._labels.get(at)) is None:
+            forms = self.forms.get(at)
+            if not forms:
+                return None
+            found = self._labels[at] = _pick_label(forms)
+        return found
 
 
 class GraphWriter:

@@ -21,16 +21,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .chunks import Layout, Part, keyed, render, write_parts
+from .chunks import Assembler, Drop, Layout, Part, Previous, Reuse, keyed, render, write_parts
 from .dossier import decode, parse
 from .errors import DossierError, Problem
 from .export import get_format
-from .mapping import FIELDS, Index, dossier_iri, entity_key, map_record
+from .manifest import Manifest
+from .mapping import FIELDS, Contribution, Index, contribution, dossier_iri, entity_key, map_record
 from .record import Record, extract
-from .vocab import pad_key
+from .vocab import iri, pad_key
 
 FRESH_LIMIT = 1000  # up to this many redone dossiers, the store is patched rather than reloaded
 BATCH = 64  # dossiers per task sent to a worker: big enough to amortise, small enough to balance
+LOCAL_MAX = BATCH  # up to this many dossiers to map, this process maps them itself
 Progress = Callable[[int], None]
 
 
@@ -39,7 +41,8 @@ def code_version() -> str:
     """Hash of kg's own source: a cache written by other code is never reused."""
     digest = hashlib.sha256()
     root = Path(__file__).parent
-    for path in sorted(root.glob("*.py")) + [root / "data" / "ontology.ttl"]:
+    for path in [*sorted(root.glob("*.py")), root / "data" / "ontology.ttl",
+                 *sorted((root / "shapes").glob("*.ttl"))]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -65,7 +68,8 @@ class Cache:
             "CREATE TABLE IF NOT EXISTS part (sha TEXT, sig TEXT, data BLOB,"
             " PRIMARY KEY (sha, sig));"
             "CREATE TABLE IF NOT EXISTS sig (ctx TEXT, sha TEXT, name TEXT, sig TEXT,"
-            " PRIMARY KEY (ctx, sha, name));")
+            " PRIMARY KEY (ctx, sha, name));"
+            "CREATE TABLE IF NOT EXISTS file (path TEXT PRIMARY KEY, stat TEXT, sha TEXT);")
         self.version = code_version()
 
     def record(self, sha: str, name: str) -> Record | None:
@@ -73,21 +77,31 @@ class Cache:
                               (sha, self.version, name)).fetchone()
         return pickle.loads(row[0]) if row else None
 
-    def light(self, sha: str, name: str) -> Record | None:
-        """The record's names and problems only: what the index and signatures need."""
+    def light(self, sha: str, name: str) -> Light | None:
+        """What the main process needs of the record (see :func:`light`)."""
         row = self.db.execute("SELECT light FROM record WHERE sha=? AND version=? AND name=?",
                               (sha, self.version, name)).fetchone()
         return pickle.loads(row[0]) if row else None
+
+    def file_shas(self) -> dict[str, tuple[str, str]]:
+        """Content hashes taken earlier: path -> (its stat then, its hash)."""
+        return {path: (stat, sha) for path, stat, sha in
+                self.db.execute("SELECT path, stat, sha FROM file")}
+
+    def records(self) -> set[tuple[str, str]]:
+        """The (sha, file name) of every record this kg version extracted."""
+        return set(self.db.execute("SELECT sha, name FROM record WHERE version=?",
+                                   (self.version,)))
+
+    def put_files(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO file VALUES (?, ?, ?)", rows)
 
     def put_records(self, rows: Iterable[tuple[str, str, bytes, bytes]]) -> None:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?, ?)",
                                 ((sha, self.version, name, data, light)
                                  for sha, name, data, light in rows))
-
-    def has_record(self, sha: str, name: str) -> bool:
-        return self.db.execute("SELECT 1 FROM record WHERE sha=? AND version=? AND name=?",
-                               (sha, self.version, name)).fetchone() is not None
 
     def has_part(self, sha: str, sig: str) -> bool:
         return self.db.execute("SELECT 1 FROM part WHERE sha=? AND sig=?",
@@ -113,6 +127,36 @@ class Cache:
             self.db.executemany("INSERT OR REPLACE INTO sig VALUES (?, ?, ?, ?)",
                                 ((ctx, sha, name, sig) for sha, name, sig in rows))
 
+    def prune(self, done: Sequence[Done], paths: Sequence[Path]) -> None:
+        """Forget what the build that made ``done`` did not use (records of other kg versions,
+        parts of earlier edits, files no longer there), once that is a third of the cache or
+        more: the cache stays near the size of one build instead of growing with every edit."""
+        slack = len(done) // 2 + 100
+        count = {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # noqa: S608
+                 for t in ("record", "part", "file")}
+        if max(count["record"], count["part"]) <= len(done) + slack and \
+                count["file"] <= len(paths) + slack:
+            return
+        with self.db:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (a TEXT, b TEXT,"
+                            " PRIMARY KEY (a, b))")
+            self.db.execute("DELETE FROM used")
+            self.db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)",
+                                ((d.sha, Path(d.file).name) for d in done))
+            self.db.execute("DELETE FROM record WHERE version != ? OR NOT EXISTS (SELECT 1 FROM"
+                            " used WHERE a = record.sha AND b = record.name)", (self.version,))
+            self.db.execute("DELETE FROM used")
+            self.db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)",
+                                ((d.sha, d.sig) for d in done))
+            self.db.execute("DELETE FROM part WHERE NOT EXISTS (SELECT 1 FROM used"
+                            " WHERE a = part.sha AND b = part.sig)")
+            self.db.execute("DELETE FROM used")
+            self.db.executemany("INSERT OR IGNORE INTO used VALUES (?, '')",
+                                ((str(p),) for p in paths))
+            self.db.execute("DELETE FROM file WHERE NOT EXISTS (SELECT 1 FROM used"
+                            " WHERE a = file.path)")
+            self.db.execute("DELETE FROM used")
+
     def close(self) -> None:
         self.db.close()
 
@@ -127,16 +171,14 @@ def _hash_one(path: str) -> tuple[str, Problem | None]:
         return "", Problem("error", path, None, f"cannot read: {exc.strerror}")
 
 
-_LIGHT_FIELDS = {"aliases", "short_name", "launch_site"} | {
-    f for f, (_n, _p, kind, _c) in FIELDS.items()
-    if kind in {"mission", "entity", "concept", "regime", "pad"}}
+Light = tuple[str, str, int, list[Problem], Contribution, bytes]
 
 
-def light(rec: Record) -> Record:
-    """A copy of ``rec`` with only the names the corpus index and signatures read."""
-    return Record(rec.file, rec.sha256, rec.title, rec.title_line,
-                  {k: v for k, v in rec.facts.items() if k in _LIGHT_FIELDS}, [],
-                  rec.problems)
+def light(rec: Record) -> Light:
+    """What the main process needs of a record: its file, title, title line and problems, its
+    :func:`~kg.mapping.contribution` to the corpus index and its :func:`links` (pickled)."""
+    return (rec.file, rec.title, rec.title_line, rec.problems, contribution(rec),
+            pickle.dumps(links(rec), protocol=5))
 
 
 def _extract_batch(items: list[tuple[str, str]]
@@ -167,6 +209,7 @@ def _extract_batch(items: list[tuple[str, str]]
 
 _VIEW_FIELDS = [(f, kind, cls) for f, (_node, _prop, kind, cls) in FIELDS.items()
                 if kind in {"mission", "pad"} or (kind in {"entity", "concept", "regime"} and cls)]
+_VIEW_KINDS = {f: (kind, cls) for f, kind, cls in _VIEW_FIELDS}
 Links = tuple[str | None, tuple[tuple[str, tuple[Any, ...]], ...]]
 
 
@@ -180,7 +223,7 @@ def links(rec: Record) -> Links:
 def index_view(linked: Links, index: Index) -> list[tuple[str, ...]]:
     """What a record's graph depends on in the corpus index (names it links, their labels)."""
     site, fields = linked
-    kinds = {f: (kind, cls) for f, kind, cls in _VIEW_FIELDS}
+    kinds = _VIEW_KINDS
     view: list[tuple[str, ...]] = []
     for fname, values in fields:
         kind, cls = kinds[fname]
@@ -248,7 +291,8 @@ class Done:
     graph: str
     links: bytes | None = None  # pickled Links, until the part's signature is computed
     quads: int = 0
-    fresh: bytes | None = None  # the graph's N-Quads when this build redid it
+    sig: str = ""  # the signature of its part
+    corpus: str = ""  # digest of its triples the corpus rules read
 
 
 @dataclass
@@ -266,9 +310,26 @@ class StreamResult:
     written: list[Path] = field(default_factory=list)
     nquads: Path | None = None
     types: dict[str, int] = field(default_factory=dict)
-    shacl: list[Any] = field(default_factory=list)  # per-dossier SHACL results
-    findings: list[Any] = field(default_factory=list)  # the same, located in their dossiers
+    checks: dict[str, tuple[list[Any], list[Any]]] = field(default_factory=dict)  # graph ->
+    # its per-dossier SHACL results, and the same located in the dossier; graphs with results
+    copied: int = 0  # parts copied from the previous build's files
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    @property
+    def shacl(self) -> list[Any]:
+        """Per-dossier SHACL results."""
+        return [r for results, _located in self.checks.values() for r in results]
+
+    @property
+    def findings(self) -> list[Any]:
+        """The same results, located in their dossiers (in the same order)."""
+        return [f for _results, located in self.checks.values() for f in located]
+
+    def corpus_key(self) -> str:
+        """Digest of every graph's triples that the corpus rules read: while it holds, their
+        results hold."""
+        text = repr((code_version(), [(d.graph, d.corpus) for d in self.done]))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def summary(self) -> dict[str, Any]:
         """Counts for the build summary, as :meth:`kg.build.BuildResult.summary` gives them."""
@@ -283,11 +344,6 @@ class StreamResult:
 
         rows = [(d.file, d.title, d.graph, d.quads) for d in self.done]
         return make_report(self.summary(), rows, self.problems)
-
-    def changed_graphs(self) -> dict[str, bytes] | None:
-        """N-Quads of the graphs this build redid, or None when too many to patch a store."""
-        fresh = {d.graph: d.fresh for d in self.done if d.fresh is not None}
-        return fresh if len(fresh) == self.rendered else None
 
     @property
     def errors(self) -> list[Problem]:
@@ -335,18 +391,33 @@ def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], b
         result.problems.extend(index.problems)
         result.done.sort(key=lambda d: d.graph)  # files list graphs in IRI order
         rendered = list(dict.fromkeys([*formats, "nq"]))  # N-Quads always: the store loads it
-        parts = _phase_b(db_path, cache_db, pool, index, base, rendered, jobs, result, progress,
-                         validate)
-        order = [d.graph for d in result.done]
         targets = {f: out_dir / f"kg.{get_format(f).extension}" for f in formats}
         targets.setdefault("nq", db_path.parent / "build.nq")
         result.nquads = targets["nq"]
+        key = hashlib.sha256(repr((code_version(), base, rendered, validate,
+                                   sorted((f, str(t)) for f, t in targets.items()))
+                                  ).encode()).hexdigest()
+        manifest_path = db_path.parent / "manifest.pickle"
+        manifest = Manifest.load(manifest_path, key) if tmp is None else None
+        parts, previous = _phase_b(db_path, cache_db, pool, index, base, rendered, jobs, result,
+                                   progress, validate, manifest, targets)
+        order = [d.graph for d in result.done]
         started = time.perf_counter()
-        assembler = write_parts(parts, order, targets, Layout(base))
+        try:
+            assembler = write_parts(parts, order, targets, Layout(base), previous)
+        finally:
+            if previous is not None:
+                _close_later(list(previous.fds.values()))
+        if pool is not None:  # done with the workers: their memory is free for what follows
+            pool.shutdown()
+            pool = None
         result.timings["map+write"] = time.perf_counter() - started
         result.written = [p for f, p in targets.items() if f in formats]
         result.triples = assembler.triples
         result.types = assembler.types
+        if tmp is None:
+            _manifest(key, targets, result, assembler).save(manifest_path)
+            cache_db.prune(result.done, paths)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -356,29 +427,47 @@ def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], b
     return result
 
 
+def _close_later(fds: list[int]) -> None:
+    """Close the previous build's files, replaced by now: the system frees their pages and
+    blocks on the last close, which takes a while for big files; this goes on meanwhile."""
+    import threading
+
+    def close() -> None:
+        for fd in fds:
+            os.close(fd)
+
+    threading.Thread(target=close, name="kg-close-previous").start()
+
+
 def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor | None, jobs: int,
              result: StreamResult, index: Index, progress: Progress | None) -> None:
     """Read and extract every dossier (cached by content hash) and feed the index, in order."""
-    from .build import claim_title
+    from .build import claim
 
     entries: list[tuple[str, str, str, Problem | None]] = []
     todo: list[tuple[str, str]] = []
+    hashed: list[tuple[str, str, str]] = []
+    known, extracted = cache_db.file_shas(), cache_db.records()
     for path in paths:
-        sha, problem = _hash_one(str(path))
+        sha, problem = _content_hash(str(path), known, hashed)
         entries.append((str(path), path.name, sha, problem))
-        if problem is None and not cache_db.has_record(sha, path.name):
+        if problem is None and (sha, path.name) not in extracted:
             todo.append((str(path), sha))
+    del known, extracted
+    cache_db.put_files(hashed)
     shas = dict(todo)
     batches = list(_batches(todo, BATCH))
     results = _windowed(pool, _extract_batch, batches, 4 * jobs)
+    finished: set[str] = set()
     failed: dict[str, Problem] = {}
     seen: dict[str, str] = {}
     for path, name, sha, problem in entries:
         # Pull finished batches (in order) until this dossier is in the cache or failed.
-        while problem is None and path not in failed and not cache_db.has_record(sha, name):
+        while path in shas and path not in finished:
             batch = next(results)
             rows = []
             for bpath, data, lite, bproblem in batch:
+                finished.add(bpath)
                 if bproblem is not None:
                     failed[bpath] = bproblem
                 else:
@@ -391,16 +480,35 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor |
         if problem is not None:
             result.problems.append(problem)
             continue
-        rec = cache_db.light(sha, name)
-        assert rec is not None
-        if (duplicate := claim_title(rec, seen)) is not None:
+        found = cache_db.light(sha, name)
+        assert found is not None
+        file, title, line, problems, names, linked = found
+        if (duplicate := claim(names[0], title, file, line, seen)) is not None:
             result.problems.append(duplicate)
             continue
-        index.add(rec)
-        result.problems.extend(rec.problems)
-        result.done.append(Done(rec.file, rec.title, sha,
-                                dossier_iri(result.base, rec.title),
-                                links=pickle.dumps(links(rec), protocol=5)))
+        index.take(names)
+        result.problems.extend(problems)
+        result.done.append(Done(file, title, sha, iri(result.base, "Dossier", names[0]),
+                                links=linked))
+
+
+def _content_hash(path: str, known: dict[str, tuple[str, str]],
+                  hashed: list[tuple[str, str, str]]) -> tuple[str, Problem | None]:
+    """A dossier's SHA-256, read again only when its size, times or inode changed since it was
+    last hashed (as git's index does; new hashes are added to ``hashed``), and never trusted
+    for a file changed in the last seconds, which a later change could leave with the same
+    times."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return "", Problem("error", path, None, f"cannot read: {exc.strerror}")
+    stat = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+    if (seen := known.get(path)) is not None and seen[0] == stat:
+        return seen[1], None
+    sha, problem = _hash_one(path)
+    if problem is None and max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - 2 * 10**9:
+        hashed.append((path, stat, sha))
+    return sha, problem
 
 
 _WORKER_DB: dict[str, Cache] = {}
@@ -415,7 +523,10 @@ def _worker_cache(db_path: Path) -> Cache:
 def _render_from_cache(args: tuple[Path, Job, list[tuple[str, str]]]) -> list[bytes]:
     """Worker: load each (sha, name) record from the cache, map, render and validate it."""
     db_path, job, items = args
-    db = _worker_cache(db_path)
+    return _render(_worker_cache(db_path), job, items)
+
+
+def _render(db: Cache, job: Job, items: list[tuple[str, str]]) -> list[bytes]:
     state = _state(job)
     index, layout, base, formats = state["index"], state["layout"], job.base, job.formats
     parts: list[Part] = []
@@ -426,9 +537,29 @@ def _render_from_cache(args: tuple[Path, Job, list[tuple[str, str]]]) -> list[by
         graph = dossier_iri(base, rec.title)
         graphs[graph] = keyed(map_record(rec, index, base))
         parts.append(render(graph, graphs[graph], formats, layout))
+        if job.validate:
+            parts[-1].corpus = corpus_digest(line for line, _q in graphs[graph])
     if job.validate:
         _validate_batch(parts, graphs)
     return [_pack(part) for part in parts]
+
+
+@cache
+def _corpus_reads() -> frozenset[str] | None:
+    from .shacl import engine
+
+    reads = engine("corpus").reads()
+    return None if reads is None else frozenset(f"<{p}>" for p in reads)
+
+
+def corpus_digest(lines: Iterable[str]) -> str:
+    """Digest of a graph's N-Triples lines (sorted) whose predicate the corpus rules read."""
+    reads = _corpus_reads()
+    digest = hashlib.sha256()
+    for line in lines:
+        if reads is None or line.split(" ", 2)[1] in reads:
+            digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()[:32]
 
 
 def _validate_batch(parts: list[Part], graphs: dict[str, list[tuple[str, Any]]]) -> None:
@@ -488,17 +619,18 @@ def _windowed(pool: ProcessPoolExecutor | None, fn: Callable[[Any], Any],
 
 def _phase_b(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, index: Index,
              base: str, formats: Sequence[str], jobs: int, result: StreamResult,
-             progress: Progress | None, validate: bool) -> Iterator[Part]:
-    """Yield each dossier's part in order: from the cache, or mapped and rendered now."""
+             progress: Progress | None, validate: bool, manifest: Manifest | None,
+             targets: dict[str, Path]) -> tuple[Iterator[Part | Reuse | Drop], Previous | None]:
+    """Each dossier's part in order: copied from the previous build's files when unchanged
+    (and those files are still as it left them), from the cache, or mapped and rendered now."""
     sigs: list[str] = []
-    todo: list[int] = []
     flags = [*formats, f"validate={validate}"]
     # A signature depends on the dossier and the index: with the same index as the last build
     # (the usual case after an edit), an unchanged dossier's signature is the one it had then.
     ctx = hashlib.sha256(repr((code_version(), base, flags, index.digest())).encode()).hexdigest()
     known = cache_db.signatures(ctx)
     fresh_sigs: list[tuple[str, str, str]] = []
-    for i, done in enumerate(result.done):
+    for done in result.done:
         assert done.links is not None
         name = Path(done.file).name
         sig = known.get((done.sha, name))
@@ -506,52 +638,135 @@ def _phase_b(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, i
             sig = signature(done.sha, done.file, pickle.loads(done.links), index, base, flags)
             fresh_sigs.append((done.sha, name, sig))
         done.links = None  # not needed any more
+        done.sig = sig
         sigs.append(sig)
-        if not cache_db.has_part(done.sha, sig):
-            todo.append(i)
     if fresh_sigs or len(known) != len(result.done):
         cache_db.put_signatures(ctx, [(d.sha, Path(d.file).name, sig)
                                       for d, sig in zip(result.done, sigs, strict=True)])
     del known
+    reuse, drops, previous = _splice_plan(result.done, manifest, cache_db, targets)
+    todo = [i for i, d in enumerate(result.done)
+            if i not in reuse and not cache_db.has_part(d.sha, d.sig)]
     result.rendered = len(todo)
-    todo_set = set(todo)
-    keep_fresh = len(todo) <= FRESH_LIMIT  # few changes: the store is updated graph by graph
+    result.copied = len(reuse)
     job = Job(ctx, None, base, tuple(formats), validate)
+    if len(todo) <= LOCAL_MAX:  # a few edits: quicker here than handing the index to workers
+        pool = None
     if pool is None:
         _STATE.update(token=ctx, index=index, layout=Layout(base))
     elif todo:
         job = Job(ctx, db_path.parent / "index.pickle", base, tuple(formats), validate)
         job.index_path.write_bytes(pickle.dumps(index, protocol=5))
+    return _parts(db_path, cache_db, pool, job, jobs, result, progress, todo, reuse, drops,
+                  manifest), previous
+
+
+def _splice_plan(done: list[Done], manifest: Manifest | None, cache_db: Cache,
+                 targets: dict[str, Path]
+                 ) -> tuple[dict[int, int], list[tuple[str, str]], Previous | None]:
+    """Which parts to copy from the previous build's files (new place -> old place), which of
+    its parts to take out (sha, signature), and those files, opened; or nothing to copy."""
+    if manifest is None:
+        return {}, [], None
+    old = {g: j for j, g in enumerate(manifest.graphs)}
+    reuse: dict[int, int] = {}
+    for i, d in enumerate(done):
+        j = old.get(d.graph)
+        if j is not None and manifest.sigs[j] == d.sig and manifest.shas[j] == d.sha:
+            reuse[i] = j
+    kept = set(reuse.values())
+    drops = [(manifest.shas[j], manifest.sigs[j]) for j in range(len(manifest.graphs))
+             if j not in kept]
+    # Copying pays while most parts stay; a taken-out part must be in the cache to subtract it.
+    if 2 * len(reuse) < len(done) or not all(cache_db.has_part(*k) for k in drops):
+        return {}, [], None
+    previous = manifest.open(targets)
+    return (reuse, drops, previous) if previous is not None else ({}, [], None)
+
+
+def _parts(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, job: Job, jobs: int,
+           result: StreamResult, progress: Progress | None, todo: list[int],
+           reuse: dict[int, int], drops: list[tuple[str, str]], manifest: Manifest | None
+           ) -> Iterator[Part | Reuse | Drop]:
+    for sha, sig in drops:
+        old = cache_db.part(sha, sig)
+        assert old is not None
+        yield Drop(old)
+    todo_set = set(todo)
     batches = list(_batches(todo, BATCH))
     payload = ((db_path, job, [(result.done[i].sha, Path(result.done[i].file).name) for i in b])
                for b in batches)
-    fresh = _windowed(pool, _render_from_cache, payload, 2 * jobs + 1)
+    # In this process, with this process's connection to the cache.
+    here: Callable[[tuple[Path, Job, list[tuple[str, str]]]], list[bytes]] = \
+        lambda args: _render(cache_db, args[1], args[2])  # noqa: E731
+    fresh = _windowed(pool, _render_from_cache if pool is not None else here, payload,
+                      2 * jobs + 1)
     pending = iter(batches)
     ready: dict[int, bytes] = {}
     try:
         for i, done in enumerate(result.done):
+            if i in reuse:
+                assert manifest is not None
+                j = reuse[i]
+                done.quads, done.corpus = manifest.quads[j], manifest.corpus[j]
+                if (checks := manifest.checks.get(done.graph)) is not None:
+                    result.checks[done.graph] = checks
+                result.quads += done.quads
+                yield Reuse(j)
+                continue
             if i in todo_set:
                 while i not in ready:
                     batch, datas = next(pending), next(fresh)
                     ready.update(zip(batch, datas, strict=True))
-                    cache_db.put_parts((result.done[j].sha, sigs[j], data)
+                    cache_db.put_parts((result.done[j].sha, result.done[j].sig, data)
                                        for j, data in zip(batch, datas, strict=True))
                     if progress:
                         progress(len(batch))
                 part = _unpack(ready.pop(i))
             else:
-                part = cache_db.part(done.sha, sigs[i])
-                assert part is not None
-            done.quads = part.quads
-            result.shacl.extend(part.results)
-            result.findings.extend(part.findings)
-            if i in todo_set and keep_fresh:
-                done.fresh = part.data.get("nq")
+                cached = cache_db.part(done.sha, done.sig)
+                assert cached is not None
+                part = cached
+            done.quads, done.corpus = part.quads, part.corpus
+            if part.results:
+                result.checks[done.graph] = (part.results, part.findings)
             result.quads += part.quads
             yield part
     finally:
         if job.index_path is not None:
             job.index_path.unlink(missing_ok=True)
+
+
+def _manifest(key: str, targets: dict[str, Path], result: StreamResult,
+              assembler: Assembler) -> Manifest:
+    from array import array
+
+    from .manifest import identity
+
+    return Manifest(
+        key, {f: (str(p), identity(p.stat())) for f, p in targets.items()},
+        [d.graph for d in result.done], [d.sha for d in result.done],
+        [d.sig for d in result.done], array("q", (d.quads for d in result.done)),
+        [d.corpus for d in result.done], result.checks,
+        {f: array("q", spans) for f, spans in assembler.spans.items()}, assembler.tails,
+        assembler.shared, assembler.own, dict(+assembler.own_types), assembler.tail_key,
+        assembler.tail_triples, assembler.tail_types)
+
+
+def graph_nquads(out_dir: Path, done: Sequence[Done]) -> dict[str, bytes] | None:
+    """The N-Quads of these dossiers' graphs, from the build cache of ``out_dir`` (None when
+    one of them is not there)."""
+    db = Cache(out_dir / ".kg-cache" / "cache.sqlite")
+    try:
+        found: dict[str, bytes] = {}
+        for d in done:
+            part = db.part(d.sha, d.sig)
+            if part is None or "nq" not in part.data:
+                return None
+            found[d.graph] = part.data["nq"]
+        return found
+    finally:
+        db.close()
 
 
 def _pack(part: Part) -> bytes:

@@ -340,6 +340,30 @@ class Engine:
         # solutions as pre-binding (SHACL's substitution), in one query per graph.
         return "\n".join(prefixes) + "\n" + body.replace("$this", "?this")
 
+    def reads(self) -> frozenset[str] | None:
+        """The predicates whose triples these shapes' results depend on, or None when any triple
+        may matter (a closed shape, a variable or negated predicate in a SPARQL constraint).
+
+        Results over a graph that changed only in other predicates' triples are the same: a
+        build uses this to keep the corpus rules' results when no such triple changed.
+        """
+        preds = {_RDF_TYPE, _SUBCLASS}  # class targets and sh:class read types (and subclasses)
+        for shape in self.node_shapes.values():
+            for sub in (shape, *shape.properties):
+                if sub.closed is not None:
+                    return None
+                for kind, target in sub.targets:
+                    if kind in {"subjectsOf", "objectsOf"}:
+                        preds.add(target)
+                if sub.path is not None:
+                    preds.update(iri for iri, _inverse in sub.path.steps)
+                for _iri, query, _sev, _msg in sub.sparql:
+                    found = query_reads(query)
+                    if found is None:
+                        return None
+                    preds |= found
+        return frozenset(preds)
+
     # -- evaluating
 
     def focus_nodes(self, shape: Shape, data: Data) -> list[Any]:
@@ -629,3 +653,38 @@ _LANG_STRING = str(rdflib.RDF.langString)
 def engine(scope: str = "all") -> Engine:
     """The compiled engine for kg's shipped shapes ('all', 'dossier' or 'corpus')."""
     return Engine(shapes_graph(scope))
+
+
+def query_reads(query: str) -> frozenset[str] | None:
+    """Every IRI a SPARQL query names, a superset of the predicates it reads; None when some
+    triple pattern's predicate is a variable or a negated property set (it reads any triple)."""
+    from rdflib.paths import NegatedPath
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    iris: set[str] = set()
+    unbounded = False
+
+    def walk(node: Any) -> None:
+        nonlocal unbounded
+        if isinstance(node, rdflib.URIRef):
+            iris.add(str(node))
+        elif isinstance(node, NegatedPath):
+            unbounded = True
+        elif isinstance(node, rdflib.paths.Path):
+            walk(list(vars(node).values()))
+        elif isinstance(node, CompValue):
+            if node.name == "PathNegatedPropertySet":
+                unbounded = True
+            if node.name in {"BGP", "TriplesBlock"}:
+                for triple in node.get("triples") or ():
+                    if any(isinstance(t, rdflib.Variable) for t in list(triple)[1::3]):
+                        unbounded = True
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple | set | frozenset):
+            for value in node:
+                walk(value)
+
+    walk(prepareQuery(query).algebra)
+    return None if unbounded else frozenset(iris)

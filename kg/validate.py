@@ -607,18 +607,25 @@ def validate_graphs(graphs: Graphs, mapper: Callable[..., Iterable[list[ShaclRes
                   triples=triples, problems=list(problems), results=ordered)
 
 
+def corpus_results(store: ox.Store) -> list[ShaclResult]:
+    """The corpus rules (``shapes/corpus.ttl``) over a store's union of named graphs."""
+    from .shacl import engine as compiled
+
+    return compiled("corpus").validate_store(store, core=True)
+
+
 def validate_store(store: ox.Store, dossier_results: Iterable[ShaclResult],
                    dossier_findings: Iterable[Finding], graphs: int, triples: int,
-                   problems: Sequence[str] = ()) -> Report:
+                   problems: Sequence[str] = (),
+                   corpus: Sequence[ShaclResult] | None = None) -> Report:
     """Finish a streaming build's validation on its store.
 
     The build's workers ran the per-dossier shapes and located their results; the corpus rules
-    run here, once, over the store's union of named graphs, and only the named graphs their
-    results point into are read to locate them.
+    run here (unless their ``corpus`` results are given), once, over the store's union of named
+    graphs, and only the named graphs their results point into are read to locate them.
     """
-    from .shacl import engine as compiled
-
-    corpus = compiled("corpus").validate_store(store, core=True)
+    if corpus is None:
+        corpus = corpus_results(store)
     involved: set[str] = set()
     for r in corpus:
         for node in (r.focus, r.value):

@@ -68,19 +68,17 @@ def resource_prefixes(base: str) -> dict[str, str]:
     return {seg: base + seg + "/" for seg in sorted(set(PATHS.values()))}
 
 
-_SPELLING = [
-    (re.compile(r"\bprogramme\b"), "program"),
-    (re.compile(r"\bcentre\b"), "center"),
-    (re.compile(r"\borganisation\b"), "organization"),
-]
+_SPELLING = [(word, re.compile(rf"\b{word}\b"), repl) for word, repl in
+             (("programme", "program"), ("centre", "center"), ("organisation", "organization"))]
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower-case, accent-free, punctuation-free form of a name, words separated by one space."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():  # (ASCII text has nothing to decompose)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     text = _NON_WORD.sub(" ", text.lower()).replace("_", " ")
     return " ".join(text.split())
 
@@ -89,10 +87,10 @@ def fold(text: str) -> str:
 def name_key(text: str) -> str:
     """The key under which two spellings of one name meet ('Mars programme' = 'Mars program')."""
     key = fold(text)
-    for pattern, repl in _SPELLING:
-        key = pattern.sub(repl, key)
-    key = re.sub(r"^the ", "", key)
-    return key
+    for word, pattern, repl in _SPELLING:
+        if word in key:
+            key = pattern.sub(repl, key)
+    return key[4:] if key.startswith("the ") else key
 
 
 _SITE_WORDS = re.compile(
@@ -124,12 +122,17 @@ def pad_key(text: str) -> str:
     return key.replace(" slash ", "/")
 
 
+_SPACE_OR_SLASH = re.compile(r"[\s/]+")
+_NON_SLUG = re.compile(r"[^\w-]+", re.UNICODE)
+_DASHES = re.compile(r"-{2,}")
+
+
 @lru_cache(maxsize=65536)
 def slug(key: str) -> str:
     """IRI path segment for a key: ASCII letters, digits and '-', other characters percent-encoded."""
-    text = re.sub(r"[\s/]+", "-", key.strip()).strip("-")
-    text = re.sub(r"[^\w-]+", "-", text, flags=re.UNICODE).strip("-")
-    text = re.sub(r"-{2,}", "-", text)
+    text = _SPACE_OR_SLASH.sub("-", key.strip()).strip("-")
+    text = _NON_SLUG.sub("-", text).strip("-")
+    text = _DASHES.sub("-", text)
     return quote(text or "unnamed", safe="-")
 
 

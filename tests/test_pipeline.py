@@ -31,8 +31,16 @@ def _same(a: Path, b: Path) -> None:
         assert filecmp.cmp(f, b / f.name, shallow=False), f.name
 
 
+@pytest.fixture
+def workers_map(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hand even the seeds' few dossiers to the worker processes (a build maps up to
+    ``LOCAL_MAX`` dossiers itself)."""
+    monkeypatch.setattr("kg.pipeline.LOCAL_MAX", 0)
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_streaming_build_writes_the_same_bytes(corpus: Path, tmp_path: Path, jobs: int) -> None:
+def test_streaming_build_writes_the_same_bytes(corpus: Path, tmp_path: Path, jobs: int,
+                                               workers_map: None) -> None:
     paths = find_dossiers([corpus])
     write_outputs(build(paths), tmp_path / "mem", ALL)
     result = stream_build(paths, tmp_path / "stream", ALL, DEFAULT_BASE, jobs=jobs)
@@ -100,7 +108,8 @@ def test_index_digest_ignores_order_and_sees_every_name(corpus: Path) -> None:
     assert Index.of(_records(corpus)).digest() != digest
 
 
-def test_the_index_handed_to_workers_is_removed(corpus: Path, tmp_path: Path) -> None:
+def test_the_index_handed_to_workers_is_removed(corpus: Path, tmp_path: Path,
+                                                workers_map: None) -> None:
     # Workers fork before the corpus is read; the index reaches them as a file, gone once the
     # build is done.
     result = stream_build(find_dossiers([corpus]), tmp_path / "out", ["nq"], DEFAULT_BASE,

@@ -64,3 +64,34 @@ def test_corpus_rules_on_a_store_equal_pyshacl(seeds_build) -> None:
     reference = run_pyshacl(merged, shapes_graph("corpus"))[1]
     assert [r.focus for r in ours] == [f"<{rocket.value}>"]
     assert ours == reference
+
+
+def test_what_the_corpus_rules_read() -> None:
+    # A build keeps the corpus rules' results while none of these triples changed: the set
+    # must hold every predicate the rules look at, or None.
+    reads = engine("corpus").reads()
+    assert reads is not None
+    kg, rdf = "https://w3id.org/spacekg/ontology#", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    assert {f"{kg}previousMission", f"{kg}nextMission", f"{kg}launchPad", f"{kg}partOfSite",
+            f"{rdf}type", "http://www.w3.org/2000/01/rdf-schema#label"} <= reads
+    assert f"{kg}launchTime" not in reads
+    # Closed shapes look at every predicate of their focus nodes.
+    assert engine("dossier").reads() is None
+
+
+@pytest.mark.parametrize(("query", "reads"), [
+    ("SELECT ?this WHERE { ?this <http://x/p>/<http://x/q> ?o }", {"http://x/p", "http://x/q"}),
+    ("SELECT ?this WHERE { ?this <http://x/p> ?o FILTER NOT EXISTS { ?o <http://x/q> ?this } }",
+     {"http://x/p", "http://x/q"}),
+    ("SELECT ?this WHERE { ?this ?p ?o }", None),
+    ("SELECT ?this WHERE { ?this <http://x/p> ?o FILTER EXISTS { ?o ?any ?this } }", None),
+    ("SELECT ?this WHERE { ?this !<http://x/p> ?o }", None),
+])
+def test_what_a_sparql_constraint_reads(query: str, reads: set[str] | None) -> None:
+    from kg.shacl import query_reads
+
+    found = query_reads(query)
+    if reads is None:
+        assert found is None
+    else:
+        assert found is not None and reads <= found

@@ -1,0 +1,156 @@
+"""Rebuilding after an edit: unchanged parts are copied from the previous build's files, the
+store is patched, the corpus rules' results are kept while nothing they read changed — and every
+output is what a clean build of the same input gives, byte for byte."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from conftest import SEEDS
+
+from kg.build import build_to
+from kg.validate import validate_whole
+
+FORMATS = ["ttl", "nq", "jsonld", "trig", "nt", "rdfxml", "jsonld-framed"]
+MARS_3 = "009_8397344267009733.txt"
+ZOND_2 = "005_b24a7eb7dffc4cfd.txt"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    src = tmp_path / "in"
+    shutil.copytree(SEEDS, src, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return src
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def _rebuild_equals_clean(src: Path, out: Path, tmp_path: Path, formats: list[str] = FORMATS):
+    """Rebuild ``out`` in place, build ``src`` afresh elsewhere, and compare every file."""
+    again = build_to([src], out, formats, jobs=1)
+    clean_dir = tmp_path / f"clean-{len(list(tmp_path.iterdir()))}"
+    clean = build_to([src], clean_dir, formats, jobs=1, cache=False)
+    for f in sorted(clean_dir.glob("kg.*")) + [clean_dir / "report.json"]:
+        assert filecmp.cmp(f, out / f.name, shallow=False), f.name
+    assert again.validation.results == clean.validation.results
+    assert again.validation.findings == clean.validation.findings
+    return again
+
+
+def _store_quads(out: Path) -> set[ox.Quad]:
+    store = ox.Store.read_only(str(out / "store"))
+    try:
+        return set(store.quads_for_pattern(None, None, None))
+    finally:
+        del store
+
+
+def test_an_edit_copies_the_rest_and_keeps_the_corpus_results(corpus: Path,
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = build_to([corpus], out, FORMATS, jobs=1)
+    assert first.result.copied == 0 and "validate (store part)" in first.result.timings
+    _edit(corpus / ZOND_2, "890 kg", "891 kg")  # nothing the corpus rules read
+    again = _rebuild_equals_clean(corpus, out, tmp_path)
+    assert (again.result.extracted, again.result.rendered, again.result.copied) == (1, 1, 11)
+    assert "validate (corpus rules kept)" in again.result.timings
+    assert list(again.store.loaded) == [d.graph for d in again.result.done if d.title == "Zond 2"]
+    assert _store_quads(out) == set(ox.parse(path=out / "kg.nq", format=ox.RdfFormat.N_QUADS))
+
+
+def test_an_edit_that_closes_a_cycle_runs_the_corpus_rules_again(corpus: Path,
+                                                                  tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build_to([corpus], out, FORMATS, jobs=1)
+    _edit(corpus / MARS_3, "- Next Mission: Mars 4", "- Next Mission: Mars 2")
+    again = _rebuild_equals_clean(corpus, out, tmp_path)
+    assert "validate (store part)" in again.result.timings
+    cycle = [r for r in again.validation.results if "NoPredecessorCycle" in r.constraint]
+    assert cycle, again.validation.text()
+    graphs: dict[str, list[ox.Quad]] = {}
+    for q in ox.parse(path=out / "kg.nq", format=ox.RdfFormat.N_QUADS):
+        graphs.setdefault(q.graph_name.value, []).append(q)
+    assert again.validation.results == validate_whole(graphs)[1]
+    # Undo it: the cycle goes, again by running the rules (the digest differs from the last).
+    _edit(corpus / MARS_3, "- Next Mission: Mars 2", "- Next Mission: Mars 4")
+    undone = _rebuild_equals_clean(corpus, out, tmp_path)
+    assert not [r for r in undone.validation.results if "NoPredecessorCycle" in r.constraint]
+
+
+def test_added_and_removed_dossiers(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build_to([corpus], out, FORMATS, jobs=1)
+    # Removing Mars 2 leaves its mission a node other dossiers mention: its statements move to
+    # the shared part of the union formats.
+    (corpus / "008_ecbb1391f9b2d7e7.txt").unlink()
+    removed = _rebuild_equals_clean(corpus, out, tmp_path)
+    assert removed.result.copied == 11 and removed.store.removed
+    shutil.copy(SEEDS / "008_ecbb1391f9b2d7e7.txt", corpus / "zz_mars2.txt")
+    added = _rebuild_equals_clean(corpus, out, tmp_path)
+    assert (added.result.rendered, added.result.copied) == (1, 11)
+
+
+def test_outputs_changed_by_hand_are_written_afresh(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build_to([corpus], out, FORMATS, jobs=1)
+    with open(out / "kg.ttl", "ab") as fh:
+        fh.write(b"# edited by hand\n")
+    _edit(corpus / ZOND_2, "890 kg", "891 kg")
+    again = _rebuild_equals_clean(corpus, out, tmp_path)
+    assert again.result.copied == 0
+    # Other formats asked for: nothing to copy from either.
+    fewer = _rebuild_equals_clean(corpus, out, tmp_path, ["ttl", "nq"])
+    assert fewer.result.copied == 0
+
+
+def test_a_rename_is_a_new_dossier(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build_to([corpus], out, FORMATS, jobs=1)
+    (corpus / ZOND_2).rename(corpus / "zond-2.txt")
+    again = _rebuild_equals_clean(corpus, out, tmp_path)
+    # Redone (its file name is in its provenance); the other eleven copied.
+    assert (again.result.rendered, again.result.copied) == (1, 11)
+
+
+def test_an_edit_is_seen_whatever_the_file_times_say(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    old = 1_600_000_000
+    for p in corpus.iterdir():
+        os.utime(p, (old, old))  # old enough for kg to trust its stat record of the file
+    build_to([corpus], out, ["nq"], jobs=1)
+    assert build_to([corpus], out, ["nq"], jobs=1).result.extracted == 0
+    zond = corpus / ZOND_2
+    size = zond.stat().st_size
+    _edit(zond, "890 kg", "891 kg")  # same size
+    os.utime(zond, (old, old))  # and the old modification time back
+    assert zond.stat().st_size == size
+    again = build_to([corpus], out, ["nq"], jobs=1)
+    assert (again.result.extracted, again.result.rendered) == (1, 1)
+    build_to([corpus], tmp_path / "clean", ["nq"], jobs=1, cache=False)
+    assert filecmp.cmp(out / "kg.nq", tmp_path / "clean" / "kg.nq", shallow=False)
+
+
+def test_the_cache_keeps_near_one_build(corpus: Path, tmp_path: Path) -> None:
+    # Every base IRI gives every dossier a new part; parts no build uses any more are dropped
+    # once they are a third of the cache, so it does not grow with every change.
+    import sqlite3
+
+    out = tmp_path / "out"
+    counts = []
+    for i in range(10):
+        build_to([corpus], out, ["nq"], base=f"https://example.org/{i}/", jobs=1,
+                 validate=False, store=None)
+        with sqlite3.connect(out / ".kg-cache" / "cache.sqlite") as db:
+            counts.append(db.execute("SELECT COUNT(*) FROM part").fetchone()[0])
+    assert counts[:9] == [12 * (i + 1) for i in range(9)] and counts[9] == 12
+    again = _rebuild_equals_clean(corpus, out, tmp_path, ["nq"])
+    assert again.result.rendered == 12  # the base changed back to the default
