@@ -278,7 +278,7 @@ class Assembler:
                                 previous.fds[fmt] if previous else None)
                       for fmt, out in streams.items()}
         self.owners = {k for g in graphs if (k := owner_key(layout.base, g))}
-        self.shared: Counter[str] = Counter(previous.shared) if previous else Counter()
+        self.shared: Counter[str] = previous.shared if previous else Counter()  # (taken over)
         self.own = previous.own if previous else 0  # triples about nodes dossiers own
         self.own_types: Counter[str] = Counter(previous.own_types if previous else {})
         self.triples = 0  # distinct triples in the union formats, once finished
@@ -348,7 +348,8 @@ class Assembler:
             self._write_tail(text.encode("utf-8"), jsonld_nodes)
         for sink in self.sinks.values():
             sink.flush()
-        self.shared = +self.shared  # drop the zero counts
+        for line in [line for line, n in self.shared.items() if n <= 0]:
+            del self.shared[line]  # lines no part says any more
         self.triples = self.own + self.tail_triples
         types = +self.own_types + Counter(self.tail_types)
         self.types = dict(types)
