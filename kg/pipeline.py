@@ -732,6 +732,8 @@ def _parts(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, job
                 result.checks[done.graph] = (part.results, part.findings)
             result.quads += part.quads
             yield part
+        if pool is not None:  # every part is in: the workers go before the files are finished
+            pool.shutdown()
     finally:
         if job.index_path is not None:
             job.index_path.unlink(missing_ok=True)
