@@ -11,6 +11,7 @@ input gives the same bytes.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections import Counter
@@ -25,7 +26,7 @@ from .vocab import PATHS, PREFIXES, RDF_TYPE, resource_prefixes
 
 UNION_FORMATS = ("ttl", "nt", "rdfxml", "jsonld", "jsonld-framed")
 DATASET_FORMATS = ("nq", "trig")
-_NO_COPY_RANGE = {18, 22, 38, 95}  # EXDEV, EINVAL, ENOSYS, EOPNOTSUPP: fall back to read/write
+_NO_COPY_RANGE = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP}  # read/write instead
 _OX = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
        "rdfxml": ox.RdfFormat.RDF_XML, "nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
 

@@ -250,8 +250,9 @@ class GraphWriter:
         return s
 
 
-def dossier_iri(base: str, title: str) -> str:
-    return iri(base, "Dossier", name_key(title))
+def dossier_iri(base: str, title: str, key: str | None = None) -> str:
+    """The IRI of a dossier (and of its named graph); ``key`` is ``name_key(title)`` if known."""
+    return iri(base, "Dossier", name_key(title) if key is None else key)
 
 
 def map_record(rec: Record, index: Index, base: str) -> list[Quad]:

@@ -25,10 +25,10 @@ from .chunks import Assembler, Drop, Layout, Part, Previous, Reuse, keyed, rende
 from .dossier import decode, parse
 from .errors import DossierError, Problem
 from .export import get_format
-from .manifest import Manifest
+from .manifest import Manifest, identity
 from .mapping import FIELDS, Contribution, Index, contribution, dossier_iri, entity_key, map_record
 from .record import Record, extract
-from .vocab import iri, pad_key
+from .vocab import pad_key
 
 FRESH_LIMIT = 1000  # up to this many redone dossiers, the store is patched rather than reloaded
 BATCH = 64  # dossiers per task sent to a worker: big enough to amortise, small enough to balance
@@ -488,7 +488,7 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor |
             continue
         index.take(names)
         result.problems.extend(problems)
-        result.done.append(Done(file, title, sha, iri(result.base, "Dossier", names[0]),
+        result.done.append(Done(file, title, sha, dossier_iri(result.base, title, names[0]),
                                 links=linked))
 
 
@@ -502,7 +502,7 @@ def _content_hash(path: str, known: dict[str, tuple[str, str]],
         st = os.stat(path)
     except OSError as exc:
         return "", Problem("error", path, None, f"cannot read: {exc.strerror}")
-    stat = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+    stat = ":".join(map(str, identity(st)))
     if (seen := known.get(path)) is not None and seen[0] == stat:
         return seen[1], None
     sha, problem = _hash_one(path)
@@ -742,8 +742,6 @@ def _parts(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, job
 def _manifest(key: str, targets: dict[str, Path], result: StreamResult,
               assembler: Assembler) -> Manifest:
     from array import array
-
-    from .manifest import identity
 
     return Manifest(
         key, {f: (str(p), identity(p.stat())) for f, p in targets.items()},
