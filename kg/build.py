@@ -130,7 +130,9 @@ def make_report(summary: dict[str, Any], rows: Sequence[tuple[str, str, str, int
     for p in problems:
         by_file.setdefault(p.file, []).append(p)
     def counts(file: str) -> dict[str, int]:
-        sev = Counter(p.severity for p in by_file.get(file, []))
+        if file not in by_file:
+            return {"not_understood": 0, "warnings": 0, "errors": 0}
+        sev = Counter(p.severity for p in by_file[file])
         return {"not_understood": sev["not-understood"], "warnings": sev["warning"],
                 "errors": sev["error"]}
 
@@ -303,6 +305,22 @@ class build_lock:  # noqa: N801 - used like open()
         os.close(self.fd)  # closing releases the lock, also if the process is killed
 
 
+def _validate_on(store_dir: Path, result: Any, graphs: int, corpus: list[Any] | None
+                 ) -> tuple[Any, list[Any]]:
+    """Validation of a streamed build on its store, the corpus rules' results run now unless
+    given. The store is open only within this function: a frame that outlives its call (one
+    kept by an exception's traceback, say) would otherwise hold its lock."""
+    from .store import open_store
+    from .validate import corpus_results, validate_store
+
+    with open_store(store_dir) as db:
+        if corpus is None:
+            corpus = corpus_results(db)
+        report = validate_store(db, result.shacl, result.findings, graphs, result.triples,
+                                [str(p) for p in result.errors], corpus)
+    return report, corpus
+
+
 def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: Sequence[str],
               base: str, jobs: int | None, cache: bool, validate: bool, store: str | Path | None,
               progress: Any, report: str | Path | None) -> BuildOutcome:
@@ -338,8 +356,7 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
         return outcome
     from .manifest import StoreState
     from .pipeline import FRESH_LIMIT, code_version, graph_nquads
-    from .store import open_store, sync_build
-    from .validate import corpus_results, validate_store
+    from .store import sync_build
 
     graphs = [d.graph for d in result.done]
     store_dir = out / (store if store is not None else ".kg-cache/validation-store")
@@ -363,11 +380,8 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
             started = time.perf_counter()
             corpus_key = result.corpus_key()
             reused = state is not None and state.corpus_key == corpus_key
-            with open_store(store_dir) as db:
-                corpus = state.corpus if state is not None and reused else corpus_results(db)
-                outcome.validation = validate_store(db, result.shacl, result.findings,
-                                                    len(graphs), result.triples,
-                                                    [str(p) for p in result.errors], corpus)
+            outcome.validation, corpus = _validate_on(
+                store_dir, result, len(graphs), state.corpus if state and reused else None)
             stage = "validate (corpus rules kept)" if reused else "validate (store part)"
             result.timings[stage] = time.perf_counter() - started
         if cache:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -284,7 +285,8 @@ class Assembler:
         self.own_types: Counter[str] = Counter(previous.own_types if previous else {})
         self.triples = 0  # distinct triples in the union formats, once finished
         self.types: dict[str, int] = {}  # nodes per class IRI, once finished
-        self.spans: dict[str, list[int]] = {fmt: [] for fmt in streams}
+        # Two machine integers per part and format (a list would hold an object per number).
+        self.spans: dict[str, array[int]] = {fmt: array("q") for fmt in streams}
         self.tails: dict[str, int] = {}
         self.tail_key = ""
         self.tail_triples = 0

@@ -185,9 +185,10 @@ class Index:
             if key and key not in self.titles:
                 self.aliases[key].add(title)
         for ref, file in self._refs:
-            key = self.mission_key(ref)
-            owners = self.aliases.get(name_key(ref))
-            if owners and len(owners) > 1 and name_key(ref) not in self.titles:
+            name = name_key(ref)
+            key = self.resolve(name)
+            owners = self.aliases.get(name)
+            if owners and len(owners) > 1 and name not in self.titles:
                 self.problems.append(Problem(
                     "warning", file, None,
                     f"mission name {ref!r} is an alias of several dossiers "
@@ -197,18 +198,31 @@ class Index:
         self._names, self._refs, self._labels = [], [], {}
         return self
 
-    def digest(self) -> str:
-        """A hash of everything the index answers (keys, labels): equal digests, equal answers."""
-        import hashlib
+    def frozen(self) -> Index:
+        """The same answers, with each label picked once and the spellings' counts dropped:
+        what mapping needs, in a fraction of the memory (workers each hold one)."""
+        labels = {at: _pick_label(forms) for at, forms in self.forms.items() if forms}
+        return Index(titles=self.titles, aliases=dict(self.aliases), forms={}, _labels=labels)
 
-        text = repr((sorted(self.titles.items()),
-                     sorted((k, sorted(v)) for k, v in self.aliases.items()),
-                     sorted((k, sorted(v.items())) for k, v in self.forms.items())))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    def changes(self, other: Index) -> set[str]:
+        """Which answers of this :meth:`frozen` index differ from ``other``'s, named as
+        :func:`~kg.pipeline.index_view` names what a dossier depends on: ``t:key`` (a title),
+        ``a:key`` (an alias's owners), ``f:Class|key`` (a picked label)."""
+        assert not self.forms and not other.forms, "compare frozen indexes"
+        changed = {"t:" + k for k, _title in self.titles.items() ^ other.titles.items()}
+        for key in self.aliases.keys() | other.aliases.keys():
+            if self.aliases.get(key) != other.aliases.get(key):
+                changed.add("a:" + key)
+        changed.update(f"f:{cls}|{key}" for (cls, key), _label
+                       in self._labels.items() ^ other._labels.items())
+        return changed
 
     def mission_key(self, name: str, file: str | None = None) -> str:
         """Key of the mission a name denotes: a dossier's title, else its alias, else itself."""
-        key = name_key(name)
+        return self.resolve(name_key(name))
+
+    def resolve(self, key: str) -> str:
+        """:meth:`mission_key` of a name whose ``name_key`` is ``key``."""
         if key in self.titles:
             return key
         owners = self.aliases.get(key)

@@ -8,9 +8,11 @@ corpus index, have not changed since the last build is not read, extracted or ma
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
+import secrets
 import sqlite3
 import time
 import zlib
@@ -28,7 +30,7 @@ from .export import get_format
 from .manifest import Manifest, identity
 from .mapping import FIELDS, Contribution, Index, contribution, dossier_iri, entity_key, map_record
 from .record import Record, extract
-from .vocab import pad_key
+from .vocab import name_key, pad_key
 
 FRESH_LIMIT = 1000  # up to this many redone dossiers, the store is patched rather than reloaded
 BATCH = 64  # dossiers per task sent to a worker: big enough to amortise, small enough to balance
@@ -67,9 +69,11 @@ class Cache:
             " light BLOB, PRIMARY KEY (sha, version, name));"
             "CREATE TABLE IF NOT EXISTS part (sha TEXT, sig TEXT, data BLOB,"
             " PRIMARY KEY (sha, sig));"
-            "CREATE TABLE IF NOT EXISTS sig (ctx TEXT, sha TEXT, name TEXT, sig TEXT,"
-            " PRIMARY KEY (ctx, sha, name));"
-            "CREATE TABLE IF NOT EXISTS file (path TEXT PRIMARY KEY, stat TEXT, sha TEXT);")
+            "DROP TABLE IF EXISTS sig;"  # kg 0.x before the signatures kept their dependencies
+            "CREATE TABLE IF NOT EXISTS signature (ctx TEXT, sha TEXT, name TEXT, sig TEXT,"
+            " deps TEXT, PRIMARY KEY (ctx, sha, name));"
+            "CREATE TABLE IF NOT EXISTS file (path TEXT PRIMARY KEY, stat TEXT, sha TEXT);"
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);")
         self.version = code_version()
 
     def record(self, sha: str, name: str) -> Record | None:
@@ -103,6 +107,23 @@ class Cache:
                                 ((sha, self.version, name, data, light)
                                  for sha, name, data, light in rows))
 
+    def corpus_reads(self) -> frozenset[str] | None:
+        """:func:`corpus_reads`, kept in the cache: deriving it parses the corpus shapes' SPARQL
+        (rdflib's parser), which would otherwise cost a rebuild of one dossier a good part of
+        its time. The key is this kg version, whose hash covers the shapes."""
+        key = f"corpus-reads:{self.version}"
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        if row is not None:
+            return pickle.loads(row[0])
+        reads = corpus_reads()
+        # rdflib's SPARQL parser leaves reference cycles through tracebacks, which hold the
+        # calling frames (the corpus index, an open store) until a collection: collect now.
+        gc.collect()
+        with self.db:
+            self.db.execute("DELETE FROM meta WHERE key LIKE 'corpus-reads:%'")
+            self.db.execute("INSERT INTO meta VALUES (?, ?)", (key, pickle.dumps(reads)))
+        return reads
+
     def has_part(self, sha: str, sig: str) -> bool:
         return self.db.execute("SELECT 1 FROM part WHERE sha=? AND sig=?",
                                (sha, sig)).fetchone() is not None
@@ -115,17 +136,26 @@ class Cache:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO part VALUES (?, ?, ?)", rows)
 
-    def signatures(self, ctx: str) -> dict[tuple[str, str], str]:
-        """The part signatures the last build computed in context ``ctx``."""
-        rows = self.db.execute("SELECT sha, name, sig FROM sig WHERE ctx=?", (ctx,))
-        return {(sha, name): sig for sha, name, sig in rows}
+    def signatures(self, ctx: str) -> tuple[dict[tuple[str, str], tuple[str, str]],
+                                            Index | None]:
+        """The part signatures (and what each depends on in the index) that the last build
+        computed in context ``ctx``, and that build's index."""
+        rows = self.db.execute("SELECT sha, name, sig, deps FROM signature WHERE ctx=?", (ctx,))
+        known = {(sha, name): (sig, deps) for sha, name, sig, deps in rows}
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (f"index:{ctx}",)).fetchone()
+        return known, (pickle.loads(row[0]) if row is not None and known else None)
 
-    def put_signatures(self, ctx: str, rows: Iterable[tuple[str, str, str]]) -> None:
-        """Keep ``rows`` (sha, name, signature) as the signatures of context ``ctx`` only."""
+    def put_signatures(self, ctx: str, rows: Iterable[tuple[str, str, str, str]],
+                       index: Index) -> None:
+        """Keep ``rows`` (sha, name, signature, deps) and the index they were computed with as
+        those of context ``ctx`` only, in one transaction: they only make sense together."""
         with self.db:
-            self.db.execute("DELETE FROM sig WHERE ctx != ?", (ctx,))
-            self.db.executemany("INSERT OR REPLACE INTO sig VALUES (?, ?, ?, ?)",
-                                ((ctx, sha, name, sig) for sha, name, sig in rows))
+            self.db.execute("DELETE FROM signature")
+            self.db.executemany("INSERT OR REPLACE INTO signature VALUES (?, ?, ?, ?, ?)",
+                                ((ctx, sha, name, sig, deps) for sha, name, sig, deps in rows))
+            self.db.execute("DELETE FROM meta WHERE key LIKE 'index:%'")
+            self.db.execute("INSERT INTO meta VALUES (?, ?)",
+                            (f"index:{ctx}", pickle.dumps(index, protocol=5)))
 
     def prune(self, done: Sequence[Done], paths: Sequence[Path]) -> None:
         """Forget what the build that made ``done`` did not use (records of other kg versions,
@@ -142,7 +172,7 @@ class Cache:
                             " PRIMARY KEY (a, b))")
             self.db.execute("DELETE FROM used")
             self.db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)",
-                                ((d.sha, Path(d.file).name) for d in done))
+                                ((d.sha, os.path.basename(d.file)) for d in done))
             self.db.execute("DELETE FROM record WHERE version != ? OR NOT EXISTS (SELECT 1 FROM"
                             " used WHERE a = record.sha AND b = record.name)", (self.version,))
             self.db.execute("DELETE FROM used")
@@ -220,8 +250,10 @@ def links(rec: Record) -> Links:
         (f, tuple(values)) for f, _kind, _cls in _VIEW_FIELDS if (values := rec.values(f)))
 
 
-def index_view(linked: Links, index: Index) -> list[tuple[str, ...]]:
-    """What a record's graph depends on in the corpus index (names it links, their labels)."""
+def index_view(linked: Links, index: Index, deps: set[str]) -> list[tuple[str, ...]]:
+    """What a record's graph depends on in the corpus index (names it links, their labels); the
+    index entries those answers came from are added to ``deps``, named as
+    :meth:`~kg.mapping.Index.changes` names what changed between two indexes."""
     site, fields = linked
     kinds = _VIEW_KINDS
     view: list[tuple[str, ...]] = []
@@ -229,24 +261,32 @@ def index_view(linked: Links, index: Index) -> list[tuple[str, ...]]:
         kind, cls = kinds[fname]
         for value in values:
             if kind == "mission":
-                key = index.mission_key(value)
+                # Which mission: is the name a title, whose alias is it; then that one's label.
+                name = name_key(value)
+                key = index.resolve(name)
                 view.append(("m", value, key, index.mission_label(key)))
+                deps.update(("t:" + name, "a:" + name, "t:" + key, "f:Mission|" + key))
             elif kind == "pad":
                 skey = entity_key("LaunchSite", site) if site else ""
                 key = f"{skey}|{pad_key(value)}"
                 view.append(("pad", key, index.label("LaunchPad", key, value)))
+                deps.add("f:LaunchPad|" + key)
             else:
                 name = value[0] if kind == "regime" else value
                 key = entity_key(cls, name)
                 view.append((cls, key, index.label(cls, key, name)))
+                deps.add(f"f:{cls}|{key}")
     return view
 
 
 def signature(sha: str, file: str, linked: Links, index: Index, base: str,
-              formats: Sequence[str]) -> str:
-    """Cache key of a rendered part: the record, its index view, the base and the formats."""
-    text = repr((code_version(), sha, file, base, tuple(formats), sorted(index_view(linked, index))))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+              formats: Sequence[str]) -> tuple[str, str]:
+    """Cache key of a rendered part (from the record, its index view, the base and the formats)
+    and the index entries it depends on (newline-separated)."""
+    deps: set[str] = set()
+    view = sorted(index_view(linked, index, deps))
+    text = repr((code_version(), sha, file, base, tuple(formats), view))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), "\n".join(sorted(deps))
 
 
 _STATE: dict[str, Any] = {}
@@ -262,6 +302,7 @@ class Job:
     base: str
     formats: tuple[str, ...]
     validate: bool
+    reads: frozenset[str] | None = None  # the corpus rules' predicates (N-Triples), or any
 
 
 def _state(job: Job) -> dict[str, Any]:
@@ -281,7 +322,7 @@ def _start(pool: ProcessPoolExecutor | None) -> None:
 # ------------------------------------------------------------------ the build
 
 
-@dataclass
+@dataclass(slots=True)
 class Done:
     """A dossier that made it into the graph: enough to report on it, without its record."""
 
@@ -313,6 +354,7 @@ class StreamResult:
     checks: dict[str, tuple[list[Any], list[Any]]] = field(default_factory=dict)  # graph ->
     # its per-dossier SHACL results, and the same located in the dossier; graphs with results
     copied: int = 0  # parts copied from the previous build's files
+    signed: int = 0  # part signatures computed (the others were kept from the last build)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     @property
@@ -386,9 +428,9 @@ def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], b
         started = time.perf_counter()
         index = Index()
         _phase_a(paths, cache_db, pool, jobs, result, index, progress)
-        index.finalize()
+        result.problems.extend(index.finalize().problems)
+        index = index.frozen()
         result.timings["extract"] = time.perf_counter() - started
-        result.problems.extend(index.problems)
         result.done.sort(key=lambda d: d.graph)  # files list graphs in IRI order
         rendered = list(dict.fromkeys([*formats, "nq"]))  # N-Quads always: the store loads it
         targets = {f: out_dir / f"kg.{get_format(f).extension}" for f in formats}
@@ -401,6 +443,7 @@ def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], b
         manifest = Manifest.load(manifest_path, key) if tmp is None else None
         parts, previous = _phase_b(db_path, cache_db, pool, index, base, rendered, jobs, result,
                                    progress, validate, manifest, targets)
+        del index  # the workers have it (or, mapping here, the worker state does)
         order = [d.graph for d in result.done]
         started = time.perf_counter()
         try:
@@ -471,7 +514,7 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor |
                 if bproblem is not None:
                     failed[bpath] = bproblem
                 else:
-                    rows.append((shas[bpath], Path(bpath).name, data, lite))
+                    rows.append((shas[bpath], os.path.basename(bpath), data, lite))
             cache_db.put_records(rows)
             result.extracted += len(batch)
             if progress:
@@ -538,23 +581,23 @@ def _render(db: Cache, job: Job, items: list[tuple[str, str]]) -> list[bytes]:
         graphs[graph] = keyed(map_record(rec, index, base))
         parts.append(render(graph, graphs[graph], formats, layout))
         if job.validate:
-            parts[-1].corpus = corpus_digest(line for line, _q in graphs[graph])
+            parts[-1].corpus = corpus_digest((line for line, _q in graphs[graph]), job.reads)
     if job.validate:
         _validate_batch(parts, graphs)
     return [_pack(part) for part in parts]
 
 
-@cache
-def _corpus_reads() -> frozenset[str] | None:
+def corpus_reads() -> frozenset[str] | None:
+    """The predicates the corpus rules read, as N-Triples IRIs; None: any triple."""
     from .shacl import engine
 
     reads = engine("corpus").reads()
     return None if reads is None else frozenset(f"<{p}>" for p in reads)
 
 
-def corpus_digest(lines: Iterable[str]) -> str:
-    """Digest of a graph's N-Triples lines (sorted) whose predicate the corpus rules read."""
-    reads = _corpus_reads()
+def corpus_digest(lines: Iterable[str], reads: frozenset[str] | None) -> str:
+    """Digest of a graph's N-Triples lines (sorted) whose predicate is in ``reads`` (None:
+    all), the predicates the corpus rules read."""
     digest = hashlib.sha256()
     for line in lines:
         if reads is None or line.split(" ", 2)[1] in reads:
@@ -623,39 +666,49 @@ def _phase_b(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, i
              targets: dict[str, Path]) -> tuple[Iterator[Part | Reuse | Drop], Previous | None]:
     """Each dossier's part in order: copied from the previous build's files when unchanged
     (and those files are still as it left them), from the cache, or mapped and rendered now."""
-    sigs: list[str] = []
     flags = [*formats, f"validate={validate}"]
-    # A signature depends on the dossier and the index: with the same index as the last build
-    # (the usual case after an edit), an unchanged dossier's signature is the one it had then.
-    ctx = hashlib.sha256(repr((code_version(), base, flags, index.digest())).encode()).hexdigest()
-    known = cache_db.signatures(ctx)
-    fresh_sigs: list[tuple[str, str, str]] = []
+    # A signature depends on the dossier and on the index entries its links resolve through:
+    # an unchanged dossier none of whose entries changed since the last build keeps its
+    # signature (after an edit, all but a few), the others are computed again.
+    ctx = hashlib.sha256(repr((code_version(), base, flags)).encode()).hexdigest()
+    known, last_index = cache_db.signatures(ctx)
+    changed = index.changes(last_index) if last_index is not None else None
+    del last_index
+    rows: list[tuple[str, str, str, str]] = []
+    fresh = 0
     for done in result.done:
         assert done.links is not None
-        name = Path(done.file).name
-        sig = known.get((done.sha, name))
-        if sig is None:
-            sig = signature(done.sha, done.file, pickle.loads(done.links), index, base, flags)
-            fresh_sigs.append((done.sha, name, sig))
+        name = os.path.basename(done.file)
+        old = known.get((done.sha, name))
+        if old is not None and changed is not None and (
+                not changed or changed.isdisjoint(old[1].split("\n"))):
+            sig, deps = old
+        else:
+            sig, deps = signature(done.sha, done.file, pickle.loads(done.links), index, base,
+                                  flags)
+            fresh += 1
         done.links = None  # not needed any more
         done.sig = sig
-        sigs.append(sig)
-    if fresh_sigs or len(known) != len(result.done):
-        cache_db.put_signatures(ctx, [(d.sha, Path(d.file).name, sig)
-                                      for d, sig in zip(result.done, sigs, strict=True)])
-    del known
+        rows.append((done.sha, name, sig, deps))
+    result.signed = fresh
+    if fresh or changed or len(known) != len(rows):
+        cache_db.put_signatures(ctx, rows, index)
+    del known, rows
     reuse, drops, previous = _splice_plan(result.done, manifest, cache_db, targets)
     todo = [i for i, d in enumerate(result.done)
             if i not in reuse and not cache_db.has_part(d.sha, d.sig)]
     result.rendered = len(todo)
     result.copied = len(reuse)
-    job = Job(ctx, None, base, tuple(formats), validate)
+    reads = cache_db.corpus_reads() if validate else None
+    token = secrets.token_hex(8)  # this build's index, as the workers hold it
+    job = Job(token, None, base, tuple(formats), validate, reads)
     if len(todo) <= LOCAL_MAX:  # a few edits: quicker here than handing the index to workers
         pool = None
     if pool is None:
-        _STATE.update(token=ctx, index=index, layout=Layout(base))
+        _STATE.update(token=token, index=index, layout=Layout(base))
     elif todo:
-        job = Job(ctx, db_path.parent / "index.pickle", base, tuple(formats), validate)
+        job = Job(token, db_path.parent / "index.pickle", base, tuple(formats), validate,
+                  reads)
         job.index_path.write_bytes(pickle.dumps(index, protocol=5))
     return _parts(db_path, cache_db, pool, job, jobs, result, progress, todo, reuse, drops,
                   manifest), previous
@@ -694,7 +747,7 @@ def _parts(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, job
         yield Drop(old)
     todo_set = set(todo)
     batches = list(_batches(todo, BATCH))
-    payload = ((db_path, job, [(result.done[i].sha, Path(result.done[i].file).name) for i in b])
+    payload = ((db_path, job, [(result.done[i].sha, os.path.basename(result.done[i].file)) for i in b])
                for b in batches)
     # In this process, with this process's connection to the cache.
     here: Callable[[tuple[Path, Job, list[tuple[str, str]]]], list[bytes]] = \
@@ -748,7 +801,7 @@ def _manifest(key: str, targets: dict[str, Path], result: StreamResult,
         [d.graph for d in result.done], [d.sha for d in result.done],
         [d.sig for d in result.done], array("q", (d.quads for d in result.done)),
         [d.corpus for d in result.done], result.checks,
-        {f: array("q", spans) for f, spans in assembler.spans.items()}, assembler.tails,
+        assembler.spans, assembler.tails,
         assembler.shared, assembler.own, dict(+assembler.own_types), assembler.tail_key,
         assembler.tail_triples, assembler.tail_types)
 

@@ -62,6 +62,7 @@ def test_an_edit_copies_the_rest_and_keeps_the_corpus_results(corpus: Path,
     _edit(corpus / ZOND_2, "890 kg", "891 kg")  # nothing the corpus rules read
     again = _rebuild_equals_clean(corpus, out, tmp_path)
     assert (again.result.extracted, again.result.rendered, again.result.copied) == (1, 1, 11)
+    assert again.result.signed == 1  # the index did not change: the others keep their signature
     assert "validate (corpus rules kept)" in again.result.timings
     assert list(again.store.loaded) == [d.graph for d in again.result.done if d.title == "Zond 2"]
     assert _store_quads(out) == set(ox.parse(path=out / "kg.nq", format=ox.RdfFormat.N_QUADS))
@@ -94,6 +95,8 @@ def test_added_and_removed_dossiers(corpus: Path, tmp_path: Path) -> None:
     (corpus / "008_ecbb1391f9b2d7e7.txt").unlink()
     removed = _rebuild_equals_clean(corpus, out, tmp_path)
     assert removed.result.copied == 11 and removed.store.removed
+    # Its title left the index: only the dossiers naming it (Mars 1 and Mars 3) are signed again.
+    assert removed.result.signed == 2
     shutil.copy(SEEDS / "008_ecbb1391f9b2d7e7.txt", corpus / "zz_mars2.txt")
     added = _rebuild_equals_clean(corpus, out, tmp_path)
     assert (added.result.rendered, added.result.copied) == (1, 11)
