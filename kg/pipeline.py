@@ -8,7 +8,6 @@ corpus index, have not changed since the last build is not read, extracted or ma
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import pickle
@@ -18,7 +17,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -116,9 +115,6 @@ class Cache:
         if row is not None:
             return pickle.loads(row[0])
         reads = corpus_reads()
-        # rdflib's SPARQL parser leaves reference cycles through tracebacks, which hold the
-        # calling frames (the corpus index, an open store) until a collection: collect now.
-        gc.collect()
         with self.db:
             self.db.execute("DELETE FROM meta WHERE key LIKE 'corpus-reads:%'")
             self.db.execute("INSERT INTO meta VALUES (?, ?)", (key, pickle.dumps(reads)))
@@ -146,16 +142,17 @@ class Cache:
         return known, (pickle.loads(row[0]) if row is not None and known else None)
 
     def put_signatures(self, ctx: str, rows: Iterable[tuple[str, str, str, str]],
-                       index: Index) -> None:
-        """Keep ``rows`` (sha, name, signature, deps) and the index they were computed with as
-        those of context ``ctx`` only, in one transaction: they only make sense together."""
+                       index: bytes) -> None:
+        """Keep ``rows`` (sha, name, signature, deps) and the index they were computed with
+        (pickled) as those of context ``ctx`` only, in one transaction: they only make sense
+        together."""
         with self.db:
             self.db.execute("DELETE FROM signature")
             self.db.executemany("INSERT OR REPLACE INTO signature VALUES (?, ?, ?, ?, ?)",
                                 ((ctx, sha, name, sig, deps) for sha, name, sig, deps in rows))
             self.db.execute("DELETE FROM meta WHERE key LIKE 'index:%'")
             self.db.execute("INSERT INTO meta VALUES (?, ?)",
-                            (f"index:{ctx}", pickle.dumps(index, protocol=5)))
+                            (f"index:{ctx}", index))
 
     def prune(self, done: Sequence[Done], paths: Sequence[Path]) -> None:
         """Forget what the build that made ``done`` did not use (records of other kg versions,
@@ -691,8 +688,10 @@ def _phase_b(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, i
         done.sig = sig
         rows.append((done.sha, name, sig, deps))
     result.signed = fresh
+    pickled = None  # the index, pickled once: kept with the signatures, read by the workers
     if fresh or changed or len(known) != len(rows):
-        cache_db.put_signatures(ctx, rows, index)
+        pickled = pickle.dumps(index, protocol=5)
+        cache_db.put_signatures(ctx, rows, pickled)
     del known, rows
     reuse, drops, previous = _splice_plan(result.done, manifest, cache_db, targets)
     todo = [i for i, d in enumerate(result.done)
@@ -707,9 +706,8 @@ def _phase_b(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, i
     if pool is None:
         _STATE.update(token=token, index=index, layout=Layout(base))
     elif todo:
-        job = Job(token, db_path.parent / "index.pickle", base, tuple(formats), validate,
-                  reads)
-        job.index_path.write_bytes(pickle.dumps(index, protocol=5))
+        job = replace(job, index_path=db_path.parent / "index.pickle")
+        job.index_path.write_bytes(pickled or pickle.dumps(index, protocol=5))
     return _parts(db_path, cache_db, pool, job, jobs, result, progress, todo, reuse, drops,
                   manifest), previous
 

@@ -10,6 +10,7 @@ shapes are compiled (:class:`Unsupported`), never evaluated approximately.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -687,4 +688,7 @@ def query_reads(query: str) -> frozenset[str] | None:
                 walk(value)
 
     walk(prepareQuery(query).algebra)
+    # The parser leaves reference cycles through tracebacks, which hold the calling frames (and
+    # what they hold: a corpus index, an open store and its lock) until a collection.
+    gc.collect()
     return None if unbounded else frozenset(iris)
