@@ -15,8 +15,9 @@ import errno
 import json
 import os
 from array import array
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -162,7 +163,13 @@ class Sink:
 
     For the JSON-LD formats a part's body is one run of node objects: bodies are joined by
     ``,\n``, which a copy of consecutive bodies carries along.
+
+    When copying (``old`` given), the file is written by a thread of its own, in order: the
+    files of a rebuild are copied side by side, each synced as soon as it is complete, while
+    this thread goes on with the next parts.
     """
+
+    BACKLOG = 64  # writes and copies queued at most before the caller waits
 
     def __init__(self, out: IO[bytes], json_items: bool, old: int | None = None):
         self.out = out
@@ -171,10 +178,24 @@ class Sink:
         self.pos = 0  # bytes written, plus bytes queued for copying
         self.started = False  # JSON: a node object was written
         self._pending: tuple[int, int] | None = None  # a range of the old file still to copy
+        self._thread: ThreadPoolExecutor | None = None
+        self._queued: deque[Future[None]] = deque()
+        if old is not None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="kg-write")
+
+    def _run(self, fn: Callable[..., None], *args: Any) -> None:
+        """Do ``fn(*args)`` to the file: now, or queued on the file's own thread."""
+        if self._thread is None:
+            fn(*args)
+            return
+        queued = self._queued
+        while queued and (queued[0].done() or len(queued) >= self.BACKLOG):
+            queued.popleft().result()  # raises what went wrong there
+        queued.append(self._thread.submit(fn, *args))
 
     def write(self, data: bytes) -> None:
         self.flush()
-        self.out.write(data)
+        self._run(self.out.write, data)
         self.pos += len(data)
 
     def body(self, data: bytes) -> tuple[int, int]:
@@ -221,10 +242,35 @@ class Sink:
             return
         start, end = self._pending
         self._pending = None
+        self._run(self._copy, start, end)
+
+    def _copy(self, start: int, end: int) -> None:
         assert self.old is not None
         self.out.flush()
         copy_range(self.old, self.out.fileno(), start, end - start)
         self.out.seek(0, os.SEEK_END)  # the buffered writer's idea of the position, renewed
+
+    def _sync(self) -> None:
+        self.out.flush()
+        os.fsync(self.out.fileno())
+
+    def sync(self) -> Future[None]:
+        """Start writing the file to disk (after what is queued); the future says when done."""
+        self.flush()
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="kg-write")
+        self._queued.append(self._thread.submit(self._sync))
+        return self._queued[-1]
+
+    def stop(self) -> None:
+        """Wait for the file's thread, if any, and end it; what failed there is raised."""
+        if self._thread is None:
+            return
+        self._thread.shutdown(wait=True)
+        self._thread = None
+        queued, self._queued = self._queued, deque()
+        for future in queued:
+            future.result()
 
 
 def copy_range(src: int, dst: int, offset: int, count: int) -> None:
@@ -357,6 +403,18 @@ class Assembler:
         types = +self.own_types + Counter(self.tail_types)
         self.types = dict(types)
 
+    def stop(self, failing: type[BaseException] | None = None, *_exc: object) -> None:
+        """Wait for the files' threads and end them (see :class:`Sink`), raising what failed
+        there unless the build is ``failing`` already (an ``__exit__`` for ``ExitStack.push``)."""
+        errors = []
+        for sink in self.sinks.values():
+            try:
+                sink.stop()
+            except Exception as exc:  # noqa: BLE001 - every thread ends first
+                errors.append(exc)
+        if errors and failing is None:
+            raise errors[0]
+
     def _write_tail(self, text: bytes, jsonld_nodes: Any) -> None:
         shared = sorted((t for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)), key=_key)
         self.tail_triples = len(shared)
@@ -404,6 +462,7 @@ def write_parts(parts: Iterable[Part | Reuse | Drop], graphs: Sequence[str],
     with ExitStack() as stack:
         streams = {fmt: stack.enter_context(atomic_write(p)) for fmt, p in targets.items()}
         assembler = Assembler(streams, layout, graphs, previous)
+        stack.push(assembler.stop)  # before the files close, whatever happens
         for item in parts:
             if isinstance(item, Reuse):
                 assembler.reuse(item.index)
@@ -412,16 +471,8 @@ def write_parts(parts: Iterable[Part | Reuse | Drop], graphs: Sequence[str],
             else:
                 assembler.add(item)
         assembler.finish()
-        _sync(list(streams.values()))
+        # Every file to disk at once (each ``atomic_write`` then finds nothing to sync): the
+        # disk gets every file's writes together instead of one file's after another.
+        for future in [sink.sync() for sink in assembler.sinks.values()]:
+            future.result()
     return assembler
-
-
-def _sync(streams: list[IO[bytes]]) -> None:
-    """Flush the files to disk all at once (each ``atomic_write`` then finds nothing to sync):
-    the disk gets every file's writes together instead of one file's after another."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    for out in streams:
-        out.flush()
-    with ThreadPoolExecutor(max_workers=len(streams) or 1) as threads:
-        list(threads.map(os.fsync, [out.fileno() for out in streams]))

@@ -80,11 +80,20 @@ class Cache:
                               (sha, self.version, name)).fetchone()
         return pickle.loads(row[0]) if row else None
 
-    def light(self, sha: str, name: str) -> Light | None:
-        """What the main process needs of the record (see :func:`light`)."""
-        row = self.db.execute("SELECT light FROM record WHERE sha=? AND version=? AND name=?",
-                              (sha, self.version, name)).fetchone()
-        return pickle.loads(row[0]) if row else None
+    def lights(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Light]:
+        """What the main process needs of the records (see :func:`light`) of many (sha, name)
+        at once: a query per few hundred, by hash (which the primary key leads with)."""
+        wanted = set(keys)
+        shas = list(dict.fromkeys(sha for sha, _name in keys))
+        found: dict[tuple[str, str], Light] = {}
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            rows = self.db.execute(
+                "SELECT sha, name, light FROM record WHERE version=? AND sha IN"
+                f" ({','.join('?' * len(chunk))})", [self.version, *chunk])  # noqa: S608
+            found.update(((sha, name), pickle.loads(data)) for sha, name, data in rows
+                         if (sha, name) in wanted)
+        return found
 
     def file_shas(self) -> dict[str, tuple[str, str]]:
         """Content hashes taken earlier: path -> (its stat then, its hash)."""
@@ -142,12 +151,15 @@ class Cache:
         return known, (pickle.loads(row[0]) if row is not None and known else None)
 
     def put_signatures(self, ctx: str, rows: Iterable[tuple[str, str, str, str]],
-                       index: bytes) -> None:
-        """Keep ``rows`` (sha, name, signature, deps) and the index they were computed with
-        (pickled) as those of context ``ctx`` only, in one transaction: they only make sense
-        together."""
+                       gone: Iterable[tuple[str, str]], index: bytes) -> None:
+        """Make the signatures of context ``ctx`` those of this build, given the ``rows`` (sha,
+        name, signature, deps) new or changed since the last build's and the (sha, name) of
+        those ``gone``, and keep the index they were computed with (pickled) in the same
+        transaction: they only make sense together. Other contexts' rows are dropped."""
         with self.db:
-            self.db.execute("DELETE FROM signature")
+            self.db.execute("DELETE FROM signature WHERE ctx != ?", (ctx,))
+            self.db.executemany("DELETE FROM signature WHERE ctx=? AND sha=? AND name=?",
+                                ((ctx, sha, name) for sha, name in gone))
             self.db.executemany("INSERT OR REPLACE INTO signature VALUES (?, ?, ?, ?, ?)",
                                 ((ctx, sha, name, sig, deps) for sha, name, sig, deps in rows))
             self.db.execute("DELETE FROM meta WHERE key LIKE 'index:%'")
@@ -501,7 +513,8 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor |
     finished: set[str] = set()
     failed: dict[str, Problem] = {}
     seen: dict[str, str] = {}
-    for path, name, sha, problem in entries:
+    lights: dict[tuple[str, str], Light] = {}  # what the main process needs, read ahead
+    for k, (path, name, sha, problem) in enumerate(entries):
         # Pull finished batches (in order) until this dossier is in the cache or failed.
         while path in shas and path not in finished:
             batch = next(results)
@@ -520,8 +533,10 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor |
         if problem is not None:
             result.problems.append(problem)
             continue
-        found = cache_db.light(sha, name)
-        assert found is not None
+        if (found := lights.get((sha, name))) is None:
+            lights = cache_db.lights([(s, n) for p, n, s, e in entries[k:k + 2000]
+                                      if e is None and (p not in shas or p in finished)])
+            found = lights[sha, name]
         file, title, line, problems, names, linked = found
         if (duplicate := claim(names[0], title, file, line, seen)) is not None:
             result.problems.append(duplicate)
@@ -671,12 +686,12 @@ def _phase_b(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, i
     known, last_index = cache_db.signatures(ctx)
     changed = index.changes(last_index) if last_index is not None else None
     del last_index
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str]] = []  # signatures new or changed since the last
     fresh = 0
     for done in result.done:
         assert done.links is not None
         name = os.path.basename(done.file)
-        old = known.get((done.sha, name))
+        old = known.pop((done.sha, name), None)
         if old is not None and changed is not None and (
                 not changed or changed.isdisjoint(old[1].split("\n"))):
             sig, deps = old
@@ -684,14 +699,15 @@ def _phase_b(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, i
             sig, deps = signature(done.sha, done.file, pickle.loads(done.links), index, base,
                                   flags)
             fresh += 1
+            if (sig, deps) != old:
+                rows.append((done.sha, name, sig, deps))
         done.links = None  # not needed any more
         done.sig = sig
-        rows.append((done.sha, name, sig, deps))
     result.signed = fresh
     pickled = None  # the index, pickled once: kept with the signatures, read by the workers
-    if fresh or changed or len(known) != len(rows):
+    if rows or known or changed:  # (what is left in ``known``: dossiers gone since)
         pickled = pickle.dumps(index, protocol=5)
-        cache_db.put_signatures(ctx, rows, pickled)
+        cache_db.put_signatures(ctx, rows, known, pickled)
     del known, rows
     reuse, drops, previous = _splice_plan(result.done, manifest, cache_db, targets)
     todo = [i for i, d in enumerate(result.done)

@@ -125,11 +125,14 @@ def pad_key(text: str) -> str:
 _SPACE_OR_SLASH = re.compile(r"[\s/]+")
 _NON_SLUG = re.compile(r"[^\w-]+", re.UNICODE)
 _DASHES = re.compile(r"-{2,}")
+_PLAIN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*", re.ASCII)  # a folded key of ASCII words
 
 
 @lru_cache(maxsize=65536)
 def slug(key: str) -> str:
     """IRI path segment for a key: ASCII letters, digits and '-', other characters percent-encoded."""
+    if _PLAIN.fullmatch(key):  # most keys: the rules below would only turn spaces into '-'
+        return key.replace(" ", "-")
     text = _SPACE_OR_SLASH.sub("-", key.strip()).strip("-")
     text = _NON_SLUG.sub("-", text).strip("-")
     text = _DASHES.sub("-", text)

@@ -157,3 +157,42 @@ def test_the_cache_keeps_near_one_build(corpus: Path, tmp_path: Path) -> None:
     assert counts[:9] == [12 * (i + 1) for i in range(9)] and counts[9] == 12
     again = _rebuild_equals_clean(corpus, out, tmp_path, ["nq"])
     assert again.result.rendered == 12  # the base changed back to the default
+
+
+def test_without_copy_file_range_the_bytes_are_read_and_written(corpus: Path, tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    import errno
+
+    out = tmp_path / "out"
+    build_to([corpus], out, FORMATS, jobs=1)
+
+    def refuse(*_args: object) -> int:
+        raise OSError(errno.EXDEV, "not between these files")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+    _edit(corpus / ZOND_2, "890 kg", "891 kg")
+    assert _rebuild_equals_clean(corpus, out, tmp_path).result.copied == 11
+
+
+def test_a_copy_that_fails_leaves_the_last_build_whole(corpus: Path, tmp_path: Path,
+                                                        monkeypatch) -> None:
+    import errno
+
+    from kg import chunks
+    from kg.errors import KgError
+
+    out = tmp_path / "out"
+    build_to([corpus], out, FORMATS, jobs=1)
+    before = {p.name: p.read_bytes() for p in out.glob("kg.*")}
+
+    def full(src: int, dst: int, offset: int, count: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(chunks, "copy_range", full)  # runs on the files' own threads
+    _edit(corpus / ZOND_2, "890 kg", "891 kg")
+    with pytest.raises(KgError, match="No space left on device"):
+        build_to([corpus], out, FORMATS, jobs=1)
+    assert {p.name: p.read_bytes() for p in out.glob("kg.*")} == before
+    assert not list(out.glob(".kg.*.tmp"))  # no half-written file left beside them
+    monkeypatch.undo()
+    _rebuild_equals_clean(corpus, out, tmp_path)

@@ -6,7 +6,7 @@ from datetime import date as date_
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kg.values import (
@@ -161,3 +161,20 @@ def test_any_duration_is_valid_xsd(days: int, hours: int) -> None:
     from rdflib import Literal
     from rdflib.namespace import XSD
     assert Literal(iso, datatype=XSD.duration).value is not None
+
+
+@given(st.one_of(st.text(), st.text(alphabet="ab09 \t/_-.éЖ", max_size=12)))
+@example("a  b")
+@example("a\tb")
+@example(" a b ")
+@example("lc-39a")
+def test_a_slug_takes_the_plain_path_only_where_the_rules_agree(text: str) -> None:
+    # slug() skips its rules for keys of plain ASCII words; the rules must give the same there.
+    from urllib.parse import quote
+
+    from kg.vocab import _DASHES, _NON_SLUG, _SPACE_OR_SLASH, name_key, slug
+
+    for key in (text, name_key(text)):
+        ruled = _DASHES.sub("-", _NON_SLUG.sub("-", _SPACE_OR_SLASH.sub("-", key.strip())
+                                               .strip("-")).strip("-"))
+        assert slug(key) == quote(ruled or "unnamed", safe="-")
