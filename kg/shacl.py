@@ -108,7 +108,7 @@ class Data:
     """
 
     def __init__(self, quads: Iterable[ox.Triple | ox.Quad],
-                 spo: Iterable[tuple[Any, str, Any]] | None = None):
+                 spo: Iterable[tuple[Any, str, Any]] | None = None, distinct: bool = False):
         self.out: dict[Any, dict[str, list[Any]]] = {}
         self.inv: dict[Any, dict[str, list[Any]]] = {}
         self.subjects_of: dict[str, set[Any]] = defaultdict(set)
@@ -119,9 +119,10 @@ class Data:
             spo = ((_id(t.subject), t.predicate.value, _id(t.object)) for t in self.quads)
         seen: set[tuple[Any, str, Any]] = set()
         for s, p, o in spo:
-            if (s, p, o) in seen:  # the same triple in two graphs
-                continue
-            seen.add((s, p, o))
+            if not distinct:
+                if (s, p, o) in seen:  # the same triple in two graphs
+                    continue
+                seen.add((s, p, o))
             _link(self.out, s, p, o)
             _link(self.inv, o, p, s)
             self.subjects_of[p].add(s)
@@ -133,7 +134,8 @@ class Data:
     @classmethod
     def from_lines(cls, pairs: list[tuple[str, ox.Quad]]) -> Data:
         """From (N-Triples line, quad) pairs as :func:`kg.chunks.keyed` gives them: the terms
-        come from the line, and only a literal object is read from its quad."""
+        come from the line, and only a literal object is read from its quad. The lines are
+        distinct (one graph's)."""
         from .chunks import split_line
 
         def spo() -> Iterator[tuple[Any, str, Any]]:
@@ -141,7 +143,7 @@ class Data:
                 s, p, o = split_line(line)
                 yield s, p[1:-1], (q.object if o.startswith('"') else o)
 
-        return cls([q for _line, q in pairs], spo())
+        return cls([q for _line, q in pairs], spo(), distinct=True)
 
     def values(self, node: Any, path: Path) -> list[Any]:
         if len(path.steps) == 1:  # the usual case: values are distinct already
