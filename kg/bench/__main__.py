@@ -77,7 +77,7 @@ def naive(src: Path) -> tuple[float, int]:
 
 
 def run_size(n: int, work: Path, jobs: int, naive_max: int, seed: int,
-             naive_rate: list[float], query_max: int) -> None:
+             naive_rate: list[float], query_max: int | None) -> None:
     from kg.bench.corpus import generate
     from kg.query import bundled, open_source, run
 
@@ -95,7 +95,7 @@ def run_size(n: int, work: Path, jobs: int, naive_max: int, seed: int,
                f"{triples:,} triples, {outcome['quads']:,} quads; "
                f"validation: {outcome['validation']}"))
 
-    if n <= query_max:
+    if query_max is None or n <= query_max:
         q_seconds, _, rows = _measure(lambda: _query(out / "store", bundled, open_source, run))
         print(_row("kg query stats (embedded store)", q_seconds, n, 0, None, f"{rows} rows"))
 
@@ -161,9 +161,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="comma-separated corpus sizes [default: %(default)s]")
     parser.add_argument("--naive-max", type=int, default=1000,
                         help="largest size the naive peer runs at [default: %(default)s]")
-    parser.add_argument("--query-max", type=int, default=10000,
-                        help="largest size the bundled 'stats' query runs at: over the union of "
-                             "100k named graphs it takes many minutes [default: %(default)s]")
+    parser.add_argument("--query-max", type=int, default=None,
+                        help="largest size the bundled 'stats' query runs at [default: every "
+                             "size]")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=None, help="scratch directory")
