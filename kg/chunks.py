@@ -127,9 +127,10 @@ def render(graph: str, keyed_quads: list[tuple[str, ox.Quad]], formats: Sequence
         shared = [line for line, _q in keyed_quads]
     else:
         exact, prefixes = _owned(layout.base, key)
+        # The subject, as the line starts with it: one test per line, no term built.
+        heads = (*(f"<{iri}> " for iri in exact), *(f"<{head}" for head in prefixes))
         for line, q in keyed_quads:
-            subject = q.subject.value
-            if subject in exact or subject.startswith(prefixes):
+            if line.startswith(heads):
                 own.append(q.triple)
             else:
                 shared.append(line)
@@ -164,12 +165,15 @@ class Sink:
     For the JSON-LD formats a part's body is one run of node objects: bodies are joined by
     ``,\n``, which a copy of consecutive bodies carries along.
 
-    When copying (``old`` given), the file is written by a thread of its own, in order: the
-    files of a rebuild are copied side by side, each synced as soon as it is complete, while
-    this thread goes on with the next parts.
+    The file is written by a thread of its own, in order, in runs of about a megabyte: the
+    files are written (or a rebuild's copied) side by side, each synced as soon as it is
+    complete, while this thread goes on with the next parts. When the system holds back
+    writers (a 100k build writes gigabytes faster than a disk takes them), the file's thread
+    waits, not the build.
     """
 
-    BACKLOG = 64  # writes and copies queued at most before the caller waits
+    BACKLOG = 16  # writes and copies queued at most before the caller waits
+    RUN = 1 << 20  # bytes gathered before they go to the file's thread
 
     def __init__(self, out: IO[bytes], json_items: bool, old: int | None = None):
         self.out = out
@@ -178,10 +182,11 @@ class Sink:
         self.pos = 0  # bytes written, plus bytes queued for copying
         self.started = False  # JSON: a node object was written
         self._pending: tuple[int, int] | None = None  # a range of the old file still to copy
-        self._thread: ThreadPoolExecutor | None = None
+        self._gathered: list[bytes] = []  # bytes to write, not yet handed to the thread
+        self._size = 0  # (their length)
+        self._thread: ThreadPoolExecutor | None = ThreadPoolExecutor(
+            1, thread_name_prefix="kg-write")
         self._queued: deque[Future[None]] = deque()
-        if old is not None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="kg-write")
 
     def _run(self, fn: Callable[..., None], *args: Any) -> None:
         """Do ``fn(*args)`` to the file: now, or queued on the file's own thread."""
@@ -194,9 +199,19 @@ class Sink:
         queued.append(self._thread.submit(fn, *args))
 
     def write(self, data: bytes) -> None:
-        self.flush()
-        self._run(self.out.write, data)
+        if self._pending is not None:  # (then nothing is gathered: a copy came last)
+            self.flush()
+        self._gathered.append(data)
+        self._size += len(data)
         self.pos += len(data)
+        if self._size >= self.RUN:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        if self._gathered:
+            data = b"".join(self._gathered) if len(self._gathered) > 1 else self._gathered[0]
+            self._gathered, self._size = [], 0
+            self._run(self.out.write, data)
 
     def body(self, data: bytes) -> tuple[int, int]:
         """Write one part's body; return where it is in this file."""
@@ -237,7 +252,8 @@ class Sink:
         self.flush()
 
     def flush(self) -> None:
-        """Copy what is queued."""
+        """Hand what is gathered, or the range to copy, to the file's thread."""
+        self._hand_over()
         if self._pending is None:
             return
         start, end = self._pending

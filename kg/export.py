@@ -208,10 +208,14 @@ def write(quads: Iterable[ox.Quad], dest: IO[bytes] | str | Path, fmt: str | For
     layout = Layout(base)
 
     def emit(out: IO[bytes]) -> None:
-        assembler = Assembler({f.name: out}, layout, by_graph)
-        for graph in sorted(by_graph):
-            assembler.add(render(graph, keyed(by_graph[graph]), [f.name], layout))
-        assembler.finish()
+        from contextlib import ExitStack
+
+        with ExitStack() as stack:
+            assembler = Assembler({f.name: out}, layout, by_graph)
+            stack.push(assembler.stop)  # on leaving, every byte is in ``out`` (the file's
+            for graph in sorted(by_graph):  # thread writes it)
+                assembler.add(render(graph, keyed(by_graph[graph]), [f.name], layout))
+            assembler.finish()
 
     if isinstance(dest, str | Path):
         with atomic_write(Path(dest)) as out:

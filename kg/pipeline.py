@@ -80,6 +80,16 @@ class Cache:
                               (sha, self.version, name)).fetchone()
         return pickle.loads(row[0]) if row else None
 
+    def records_of(self, keys: Sequence[tuple[str, str]]) -> list[Record | None]:
+        """:meth:`record` of each (sha, name), in one query (a batch of them)."""
+        rows = self.db.execute(
+            "SELECT sha, name, data FROM record WHERE version=? AND sha IN"
+            f" ({','.join('?' * len(keys))})",  # noqa: S608
+            [self.version, *(sha for sha, _name in keys)])
+        found = {(sha, name): data for sha, name, data in rows}
+        return [pickle.loads(data) if (data := found.get(key)) is not None else None
+                for key in keys]
+
     def lights(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Light]:
         """What the main process needs of the records (see :func:`light`) of many (sha, name)
         at once: a query per few hundred, by hash (which the primary key leads with)."""
@@ -575,19 +585,20 @@ def _worker_cache(db_path: Path) -> Cache:
     return _WORKER_DB[str(db_path)]
 
 
-def _render_from_cache(args: tuple[Path, Job, list[tuple[str, str]]]) -> list[bytes]:
+def _render_from_cache(args: tuple[Path, Job, list[tuple[str, str]]]
+                       ) -> list[tuple[bytes, bytes]]:
     """Worker: load each (sha, name) record from the cache, map, render and validate it."""
     db_path, job, items = args
     return _render(_worker_cache(db_path), job, items)
 
 
-def _render(db: Cache, job: Job, items: list[tuple[str, str]]) -> list[bytes]:
+def _render(db: Cache, job: Job, items: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Each dossier's part, pickled: as is (for the files) and compressed (for the cache)."""
     state = _state(job)
     index, layout, base, formats = state["index"], state["layout"], job.base, job.formats
     parts: list[Part] = []
     graphs: dict[str, list[tuple[str, Any]]] = {}
-    for sha, name in items:
-        rec = db.record(sha, name)
+    for rec in db.records_of(items):
         assert rec is not None
         graph = dossier_iri(base, rec.title)
         graphs[graph] = keyed(map_record(rec, index, base))
@@ -596,7 +607,11 @@ def _render(db: Cache, job: Job, items: list[tuple[str, str]]) -> list[bytes]:
             parts[-1].corpus = corpus_digest((line for line, _q in graphs[graph]), job.reads)
     if job.validate:
         _validate_batch(parts, graphs)
-    return [_pack(part) for part in parts]
+    # Parts are cached for incremental builds, compressed in the workers (a fifth of the disk).
+    # The main process takes each part as is too: decompressing would take it as long as
+    # compressing takes the worker, and its time is taken from the workers'.
+    return [(raw, zlib.compress(raw, 1))
+            for raw in (pickle.dumps(part, protocol=5) for part in parts)]
 
 
 def corpus_reads() -> frozenset[str] | None:
@@ -633,12 +648,16 @@ def _validate_batch(parts: list[Part], graphs: dict[str, list[tuple[str, Any]]])
     dossier_shapes = engine("dossier")
     by_graph = {p.graph: p for p in parts}
     found: dict[str, list[Any]] = {}
+    wanted = dossier_shapes.sparql_reads()
+    kept: list[ox.Quad] = []  # the triples the SPARQL constraints read: a tenth of them
     for part in parts:
-        results = dossier_shapes.validate(Data.from_lines(graphs[part.graph]), sparql=False)
+        data = Data.from_lines(graphs[part.graph], wanted)
+        kept.extend(data.kept if wanted is not None else data.quads)
+        results = dossier_shapes.validate(data, sparql=False)
         if results:
             found[part.graph] = results
     store = ox.Store()
-    store.extend(q for quads in graphs.values() for _line, q in quads)
+    store.extend(kept)
     sparql = dossier_shapes.validate_store(store)
     if sparql:  # which dossier's graph a SPARQL result came from
         batch = Provenance.from_lines({g: (line for line, _q in quads)
@@ -764,12 +783,13 @@ def _parts(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, job
     payload = ((db_path, job, [(result.done[i].sha, os.path.basename(result.done[i].file)) for i in b])
                for b in batches)
     # In this process, with this process's connection to the cache.
-    here: Callable[[tuple[Path, Job, list[tuple[str, str]]]], list[bytes]] = \
+    here: Callable[[tuple[Path, Job, list[tuple[str, str]]]], list[tuple[bytes, bytes]]] = \
         lambda args: _render(cache_db, args[1], args[2])  # noqa: E731
     fresh = _windowed(pool, _render_from_cache if pool is not None else here, payload,
                       2 * jobs + 1)
     pending = iter(batches)
-    ready: dict[int, bytes] = {}
+    ready: dict[int, bytes] = {}  # parts pickled, not compressed
+    filer = _Filer(db_path) if todo else None
     try:
         for i, done in enumerate(result.done):
             if i in reuse:
@@ -784,12 +804,12 @@ def _parts(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, job
             if i in todo_set:
                 while i not in ready:
                     batch, datas = next(pending), next(fresh)
-                    ready.update(zip(batch, datas, strict=True))
-                    cache_db.put_parts((result.done[j].sha, result.done[j].sig, data)
-                                       for j, data in zip(batch, datas, strict=True))
+                    ready.update(zip(batch, (raw for raw, _packed in datas), strict=True))
+                    filer.put([(result.done[j].sha, result.done[j].sig, packed)
+                               for j, (_raw, packed) in zip(batch, datas, strict=True)])
                     if progress:
                         progress(len(batch))
-                part = _unpack(ready.pop(i))
+                part = pickle.loads(ready.pop(i))
             else:
                 cached = cache_db.part(done.sha, done.sig)
                 assert cached is not None
@@ -802,8 +822,47 @@ def _parts(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, job
         if pool is not None:  # every part is in: the workers go before the files are finished
             pool.shutdown()
     finally:
+        if filer is not None:
+            filer.close()
         if job.index_path is not None:
             job.index_path.unlink(missing_ok=True)
+
+
+class _Filer:
+    """Files rendered parts in the cache on a thread of its own, with its own connection: the
+    build goes on while SQLite writes (and, every few megabytes, checkpoints and syncs)."""
+
+    BACKLOG = 4  # batches queued at most before the caller waits
+
+    def __init__(self, db_path: Path):
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.db_path = db_path
+        self.db: Cache | None = None  # opened on the thread: a connection stays on its thread
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="kg-cache")
+        self.queued: deque[Any] = deque()
+
+    def _put(self, rows: list[tuple[str, str, bytes]]) -> None:
+        if self.db is None:
+            self.db = Cache(self.db_path)
+        self.db.put_parts(rows)
+
+    def put(self, rows: list[tuple[str, str, bytes]]) -> None:
+        queued = self.queued
+        while queued and (queued[0].done() or len(queued) >= self.BACKLOG):
+            queued.popleft().result()  # raises what went wrong there
+        queued.append(self.thread.submit(self._put, rows))
+
+    def close(self) -> None:
+        """Wait until every part is filed (raising what failed), and close."""
+        try:
+            while self.queued:
+                self.queued.popleft().result()
+        finally:
+            if self.db is not None:
+                self.thread.submit(self.db.close).result()
+            self.thread.shutdown()
 
 
 def _manifest(key: str, targets: dict[str, Path], result: StreamResult,
@@ -834,12 +893,6 @@ def graph_nquads(out_dir: Path, done: Sequence[Done]) -> dict[str, bytes] | None
         return found
     finally:
         db.close()
-
-
-def _pack(part: Part) -> bytes:
-    # Parts are cached for incremental builds: compressed in the workers, they cost the cache a
-    # fifth of the disk and the main process little.
-    return zlib.compress(pickle.dumps(part, protocol=5), 1)
 
 
 def _unpack(data: bytes) -> Part:

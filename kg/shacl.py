@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -110,40 +110,68 @@ class Data:
     def __init__(self, quads: Iterable[ox.Triple | ox.Quad],
                  spo: Iterable[tuple[Any, str, Any]] | None = None, distinct: bool = False):
         self.out: dict[Any, dict[str, list[Any]]] = {}
-        self.inv: dict[Any, dict[str, list[Any]]] = {}
         self.subjects_of: dict[str, set[Any]] = defaultdict(set)
-        self.objects_of: dict[str, set[Any]] = defaultdict(set)
         self.instances: dict[str, set[Any]] = defaultdict(set)
         self.quads = list(dict.fromkeys(quads)) if spo is None else list(quads)
         if spo is None:
             spo = ((_id(t.subject), t.predicate.value, _id(t.object)) for t in self.quads)
         seen: set[tuple[Any, str, Any]] = set()
+        out, subjects_of, instances = self.out, self.subjects_of, self.instances
         for s, p, o in spo:
             if not distinct:
                 if (s, p, o) in seen:  # the same triple in two graphs
                     continue
                 seen.add((s, p, o))
-            _link(self.out, s, p, o)
-            _link(self.inv, o, p, s)
-            self.subjects_of[p].add(s)
-            self.objects_of[p].add(o)
+            _link(out, s, p, o)
+            subjects_of[p].add(s)
             if p == _RDF_TYPE and isinstance(o, str):
-                self.instances[o[1:-1]].add(s)
+                instances[o[1:-1]].add(s)
+        self._inv: dict[Any, dict[str, list[Any]]] | None = None
+        self._objects_of: dict[str, set[Any]] | None = None
         self._store: ox.Store | None = None
+        self.kept: list[ox.Quad] = []
+        self._types: dict[Any, frozenset[str]] = {}
+
+    @property
+    def inv(self) -> dict[Any, dict[str, list[Any]]]:
+        """object -> predicate -> subjects; built when first asked (for inverse paths only)."""
+        if self._inv is None:
+            self._inv = {}
+            for s, by_pred in self.out.items():
+                for p, objects in by_pred.items():
+                    for o in objects:
+                        _link(self._inv, o, p, s)
+        return self._inv
+
+    @property
+    def objects_of(self) -> dict[str, set[Any]]:
+        """predicate -> its objects; built when first asked (for sh:targetObjectsOf only)."""
+        if self._objects_of is None:
+            self._objects_of = defaultdict(set)
+            for by_pred in self.out.values():
+                for p, objects in by_pred.items():
+                    self._objects_of[p].update(objects)
+        return self._objects_of
 
     @classmethod
-    def from_lines(cls, pairs: list[tuple[str, ox.Quad]]) -> Data:
+    def from_lines(cls, pairs: list[tuple[str, ox.Quad]],
+                   keep: frozenset[str] | None = None) -> Data:
         """From (N-Triples line, quad) pairs as :func:`kg.chunks.keyed` gives them: the terms
         come from the line, and only a literal object is read from its quad. The lines are
-        distinct (one graph's)."""
-        from .chunks import split_line
+        distinct (one graph's). ``kept`` lists the quads whose predicate is in ``keep``."""
+        kept: list[ox.Quad] = []
 
         def spo() -> Iterator[tuple[Any, str, Any]]:
-            for line, q in pairs:
-                s, p, o = split_line(line)
-                yield s, p[1:-1], (q.object if o.startswith('"') else o)
+            for line, q in pairs:  # as kg.chunks.split_line, inline: this runs per triple
+                s, p, o = line.split(" ", 2)
+                p = p[1:-1]
+                if keep is not None and p in keep:
+                    kept.append(q)
+                yield s, p, (q.object if o[0] == '"' else o[:-2])
 
-        return cls([q for _line, q in pairs], spo(), distinct=True)
+        data = cls([q for _line, q in pairs], spo(), distinct=True)
+        data.kept = kept
+        return data
 
     def values(self, node: Any, path: Path) -> list[Any]:
         if len(path.steps) == 1:  # the usual case: values are distinct already
@@ -159,12 +187,15 @@ class Data:
         # No rdfs:subClassOf reasoning beyond what the data states (as pyshacl without
         # inference): kg's data never states subclass triples, so a direct type check suffices
         # unless the data graph itself carries them.
-        types = [o for o in self.out.get(node, _EMPTY).get(_RDF_TYPE, ())
-                 if isinstance(o, str) and o.startswith("<")]
-        if f"<{cls}>" in types:
+        types = self._types.get(node)
+        if types is None:  # asked for many shapes: each node's types are listed once
+            types = self._types[node] = frozenset(
+                o[1:-1] for o in self.out.get(node, _EMPTY).get(_RDF_TYPE, ())
+                if isinstance(o, str) and o.startswith("<"))
+        if cls in types:
             return True
         return bool(types) and bool(self.subjects_of.get(_SUBCLASS)) and \
-            any(self._subclass(t[1:-1], cls) for t in types)
+            any(self._subclass(t, cls) for t in types)
 
     def _subclass(self, sub: str, sup: str, seen: frozenset[str] = frozenset()) -> bool:
         for parent in self.out.get(f"<{sub}>", _EMPTY).get(_SUBCLASS, ()):
@@ -206,6 +237,11 @@ class Shape:
     properties: list[Shape] = field(default_factory=list)
     sparql: list[tuple[str, str, str, str]] = field(default_factory=list)  # iri, query, sev, msg
     closed: frozenset[str] | None = None
+
+    @cached_property
+    def required(self) -> bool:
+        """Can a focus node without values fail this property shape (sh:minCount > 0)?"""
+        return any(kind == "minCount" and arg > 0 for kind, arg in self.checks)
 
 
 def _severity(g: rdflib.Graph, node: Any) -> str:
@@ -367,6 +403,29 @@ class Engine:
                     preds |= found
         return frozenset(preds)
 
+    def sparql_reads(self) -> frozenset[str] | None:
+        """The predicates :meth:`validate_store` reads without ``core``: its SPARQL constraints'
+        IRIs and their shapes' targets; None when a query may read any triple.
+
+        A store holding only the triples with these predicates gives the same results: a build
+        loads no more than that for each batch of dossiers."""
+        if not hasattr(self, "_sparql_reads"):
+            self._sparql_reads = self._find_sparql_reads()
+        return self._sparql_reads
+
+    def _find_sparql_reads(self) -> frozenset[str] | None:
+        preds = {_RDF_TYPE}
+        for shape in self.roots:
+            if not shape.sparql:
+                continue
+            preds.update(t for kind, t in shape.targets if kind in {"subjectsOf", "objectsOf"})
+            for _iri, query, _sev, _msg in shape.sparql:
+                found = query_reads(query)
+                if found is None:
+                    return None
+                preds |= found
+        return frozenset(preds)
+
     # -- evaluating
 
     def focus_nodes(self, shape: Shape, data: Data) -> list[Any]:
@@ -403,6 +462,8 @@ class Engine:
     def _property_results(self, prop: Shape, focus: Any, data: Data) -> list[ShaclResult]:
         assert prop.path is not None
         values = data.values(focus, prop.path)
+        if not values and not prop.required:  # the usual case: an optional property, absent
+            return []
         failed: list[tuple[str, Any]] = []
         for kind, arg in prop.checks:
             if kind == "minCount":
@@ -412,8 +473,9 @@ class Engine:
                 if len(values) > arg:
                     failed.append(("MaxCountConstraintComponent", None))
             else:
-                failed.extend((_COMPONENT[kind], v) for v in values
-                              if not _passes(self, kind, arg, v, data))
+                for v in values:
+                    if not _passes(self, kind, arg, v, data):
+                        failed.append((_COMPONENT[kind], v))
         if not failed:
             return []
         fnt = _nt(focus)
@@ -660,15 +722,30 @@ def engine(scope: str = "all") -> Engine:
 
 def query_reads(query: str) -> frozenset[str] | None:
     """Every IRI a SPARQL query names, a superset of the predicates it reads; None when some
-    triple pattern's predicate is a variable or a negated property set (it reads any triple)."""
+    triple pattern's predicate is a variable or a negated property set (it reads any triple).
+
+    A predicate variable that an enclosing ``FILTER (?p IN (<a>, <b>))`` (alone or in a
+    conjunction) restricts reads only those IRIs, when only joins, BINDs and other filters lie
+    between the filter and the pattern: the filter drops every solution of any other predicate.
+    """
     from rdflib.paths import NegatedPath
     from rdflib.plugins.sparql import prepareQuery
     from rdflib.plugins.sparql.parserutils import CompValue
 
     iris: set[str] = set()
     unbounded = False
+    through = {"Filter", "Join", "Extend", "BGP", "TriplesBlock"}  # keep the restriction
 
-    def walk(node: Any) -> None:
+    def restricted(expr: Any) -> set[Any]:
+        if isinstance(expr, CompValue) and expr.name == "ConditionalAndExpression":
+            return set().union(*(restricted(e) for e in [expr.expr, *(expr.other or ())]))
+        if (isinstance(expr, CompValue) and expr.name == "RelationalExpression"
+                and expr.op == "IN" and isinstance(expr.expr, rdflib.Variable)
+                and all(isinstance(t, rdflib.URIRef) for t in expr.other or ())):
+            return {expr.expr}
+        return set()
+
+    def walk(node: Any, bound: frozenset[Any] = frozenset()) -> None:
         nonlocal unbounded
         if isinstance(node, rdflib.URIRef):
             iris.add(str(node))
@@ -679,15 +756,20 @@ def query_reads(query: str) -> frozenset[str] | None:
         elif isinstance(node, CompValue):
             if node.name == "PathNegatedPropertySet":
                 unbounded = True
+            if node.name == "Filter":
+                bound = bound | restricted(node.expr)
+            elif node.name not in through:
+                bound = frozenset()
             if node.name in {"BGP", "TriplesBlock"}:
                 for triple in node.get("triples") or ():
-                    if any(isinstance(t, rdflib.Variable) for t in list(triple)[1::3]):
+                    if any(isinstance(t, rdflib.Variable) and t not in bound
+                           for t in list(triple)[1::3]):
                         unbounded = True
             for value in node.values():
-                walk(value)
+                walk(value, bound)
         elif isinstance(node, list | tuple | set | frozenset):
             for value in node:
-                walk(value)
+                walk(value, bound)
 
     walk(prepareQuery(query).algebra)
     # The parser leaves reference cycles through tracebacks, which hold the calling frames (and
