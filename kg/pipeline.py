@@ -504,8 +504,6 @@ def _close_later(fds: list[int]) -> None:
 def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor | None, jobs: int,
              result: StreamResult, index: Index, progress: Progress | None) -> None:
     """Read and extract every dossier (cached by content hash) and feed the index, in order."""
-    from .build import claim
-
     entries: list[tuple[str, str, str, Problem | None]] = []
     todo: list[tuple[str, str]] = []
     hashed: list[tuple[str, str, str]] = []
@@ -520,41 +518,59 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor |
     shas = dict(todo)
     batches = list(_batches(todo, BATCH))
     results = _windowed(pool, _extract_batch, batches, 4 * jobs)
-    finished: set[str] = set()
     failed: dict[str, Problem] = {}
     seen: dict[str, str] = {}
-    lights: dict[tuple[str, str], Light] = {}  # what the main process needs, read ahead
-    for k, (path, name, sha, problem) in enumerate(entries):
-        # Pull finished batches (in order) until this dossier is in the cache or failed.
-        while path in shas and path not in finished:
-            batch = next(results)
-            rows = []
-            for bpath, data, lite, bproblem in batch:
-                finished.add(bpath)
-                if bproblem is not None:
-                    failed[bpath] = bproblem
-                else:
-                    rows.append((shas[bpath], os.path.basename(bpath), data, lite))
-            cache_db.put_records(rows)
-            result.extracted += len(batch)
-            if progress:
-                progress(len(batch))
-        problem = problem or failed.get(path)
-        if problem is not None:
-            result.problems.append(problem)
-            continue
-        if (found := lights.get((sha, name))) is None:
-            lights = cache_db.lights([(s, n) for p, n, s, e in entries[k:k + 2000]
-                                      if e is None and (p not in shas or p in finished)])
-            found = lights[sha, name]
-        file, title, line, problems, names, linked = found
-        if (duplicate := claim(names[0], title, file, line, seen)) is not None:
-            result.problems.append(duplicate)
-            continue
-        index.take(names)
-        result.problems.extend(problems)
-        result.done.append(Done(file, title, sha, dossier_iri(result.base, title, names[0]),
-                                links=linked))
+    fresh: dict[str, bytes] = {}  # path -> its light record, pickled, as extracted just now
+    lights: dict[tuple[str, str], Light] = {}  # cached records' light parts, read ahead
+    filer = _Filer(cache_db.path, "put_records") if todo else None
+    try:
+        for k, (path, name, sha, problem) in enumerate(entries):
+            # Pull finished batches (in order) until this dossier is extracted or failed.
+            while path in shas and path not in fresh and path not in failed:
+                batch = next(results)
+                rows = []
+                for bpath, data, lite, bproblem in batch:
+                    if bproblem is not None:
+                        failed[bpath] = bproblem
+                    else:
+                        assert lite is not None
+                        fresh[bpath] = lite
+                        rows.append((shas[bpath], os.path.basename(bpath), data, lite))
+                assert filer is not None
+                filer.put(rows)
+                result.extracted += len(batch)
+                if progress:
+                    progress(len(batch))
+            problem = problem or failed.pop(path, None)
+            if problem is not None:
+                fresh.pop(path, None)
+                result.problems.append(problem)
+                continue
+            if path in shas:
+                found = pickle.loads(fresh.pop(path))
+            elif (found := lights.get((sha, name))) is None:
+                lights = cache_db.lights([(s, n) for p, n, s, e in entries[k:k + 2000]
+                                          if e is None and p not in shas])
+                found = lights[sha, name]
+            _admit(result, index, seen, found, sha)
+    finally:
+        if filer is not None:
+            filer.close()  # the records are all in before the workers read them
+
+
+def _admit(result: StreamResult, index: Index, seen: dict[str, str], found: Light,
+           sha: str) -> None:
+    """Take one extracted dossier into the build (unless its title is taken already)."""
+    from .build import claim
+
+    file, title, line, problems, names, linked = found
+    if (duplicate := claim(names[0], title, file, line, seen)) is not None:
+        result.problems.append(duplicate)
+        return
+    index.take(names)
+    result.problems.extend(problems)
+    result.done.append(Done(file, title, sha, dossier_iri(result.base, title, names[0]),
+                            links=linked))
 
 
 def _content_hash(path: str, known: dict[str, tuple[str, str]],
@@ -829,26 +845,28 @@ def _parts(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, job
 
 
 class _Filer:
-    """Files rendered parts in the cache on a thread of its own, with its own connection: the
-    build goes on while SQLite writes (and, every few megabytes, checkpoints and syncs)."""
+    """Files rows in the cache (with the :class:`Cache` method ``method``: records, parts) on a
+    thread of its own, with its own connection: the build goes on while SQLite writes (and,
+    every few megabytes, checkpoints and syncs)."""
 
     BACKLOG = 4  # batches queued at most before the caller waits
 
-    def __init__(self, db_path: Path):
+    def __init__(self, db_path: Path | None, method: str = "put_parts"):
         from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
-        self.db_path = db_path
+        assert db_path is not None
+        self.db_path, self.method = db_path, method
         self.db: Cache | None = None  # opened on the thread: a connection stays on its thread
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="kg-cache")
         self.queued: deque[Any] = deque()
 
-    def _put(self, rows: list[tuple[str, str, bytes]]) -> None:
+    def _put(self, rows: list[Any]) -> None:
         if self.db is None:
             self.db = Cache(self.db_path)
-        self.db.put_parts(rows)
+        getattr(self.db, self.method)(rows)
 
-    def put(self, rows: list[tuple[str, str, bytes]]) -> None:
+    def put(self, rows: list[Any]) -> None:
         queued = self.queued
         while queued and (queued[0].done() or len(queued) >= self.BACKLOG):
             queued.popleft().result()  # raises what went wrong there
