@@ -172,7 +172,7 @@ class Sink:
     waits, not the build.
     """
 
-    BACKLOG = 16  # writes and copies queued at most before the caller waits
+    BACKLOG = 8  # writes and copies queued at most before the caller waits
     RUN = 1 << 20  # bytes gathered before they go to the file's thread
 
     def __init__(self, out: IO[bytes], json_items: bool, old: int | None = None):

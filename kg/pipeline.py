@@ -125,17 +125,20 @@ class Cache:
                                 ((sha, self.version, name, data, light)
                                  for sha, name, data, light in rows))
 
-    def corpus_reads(self) -> frozenset[str] | None:
-        """:func:`corpus_reads`, kept in the cache: deriving it parses the corpus shapes' SPARQL
-        (rdflib's parser), which would otherwise cost a rebuild of one dossier a good part of
-        its time. The key is this kg version, whose hash covers the shapes."""
-        key = f"corpus-reads:{self.version}"
+    def shape_reads(self) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+        """:func:`corpus_reads` and the per-dossier SPARQL constraints' predicates (see
+        :meth:`kg.shacl.Engine.sparql_reads`), kept in the cache: deriving them parses the
+        shapes' SPARQL (rdflib's parser), which would otherwise cost a rebuild of one dossier a
+        good part of its time. The key is this kg version, whose hash covers the shapes."""
+        from .shacl import engine
+
+        key = f"shape-reads:{self.version}"
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         if row is not None:
             return pickle.loads(row[0])
-        reads = corpus_reads()
+        reads = corpus_reads(), engine("dossier").sparql_reads()
         with self.db:
-            self.db.execute("DELETE FROM meta WHERE key LIKE 'corpus-reads:%'")
+            self.db.execute("DELETE FROM meta WHERE key LIKE '%reads:%'")
             self.db.execute("INSERT INTO meta VALUES (?, ?)", (key, pickle.dumps(reads)))
         return reads
 
@@ -322,6 +325,7 @@ class Job:
     formats: tuple[str, ...]
     validate: bool
     reads: frozenset[str] | None = None  # the corpus rules' predicates (N-Triples), or any
+    sparql: frozenset[str] | None = None  # the per-dossier SPARQL constraints' ones, or any
 
 
 def _state(job: Job) -> dict[str, Any]:
@@ -622,7 +626,7 @@ def _render(db: Cache, job: Job, items: list[tuple[str, str]]) -> list[tuple[byt
         if job.validate:
             parts[-1].corpus = corpus_digest((line for line, _q in graphs[graph]), job.reads)
     if job.validate:
-        _validate_batch(parts, graphs)
+        _validate_batch(parts, graphs, job.sparql)
     # Parts are cached for incremental builds, compressed in the workers (a fifth of the disk).
     # The main process takes each part as is too: decompressing would take it as long as
     # compressing takes the worker, and its time is taken from the workers'.
@@ -648,13 +652,16 @@ def corpus_digest(lines: Iterable[str], reads: frozenset[str] | None) -> str:
     return digest.hexdigest()[:32]
 
 
-def _validate_batch(parts: list[Part], graphs: dict[str, list[tuple[str, Any]]]) -> None:
+def _validate_batch(parts: list[Part], graphs: dict[str, list[tuple[str, Any]]],
+                    wanted: frozenset[str] | None) -> None:
     """Run the per-dossier shapes on a batch of dossiers and file each result with its dossier.
 
     Core constraints run per graph; the SHACL-SPARQL ones once over the batch's graphs in one
     pyoxigraph store (their joins stay within one dossier's nodes, so this gives the same
     results as graph by graph, at a fraction of the cost). A result is located (dossier, file,
     lines) from its own dossier's graph. The corpus rules run later, once, on the build's store.
+    That store holds only the triples whose predicate is in ``wanted`` (None: all of them), the
+    predicates the SPARQL constraints read.
     """
     import pyoxigraph as ox
 
@@ -664,7 +671,6 @@ def _validate_batch(parts: list[Part], graphs: dict[str, list[tuple[str, Any]]])
     dossier_shapes = engine("dossier")
     by_graph = {p.graph: p for p in parts}
     found: dict[str, list[Any]] = {}
-    wanted = dossier_shapes.sparql_reads()
     kept: list[ox.Quad] = []  # the triples the SPARQL constraints read: a tenth of them
     for part in parts:
         data = Data.from_lines(graphs[part.graph], wanted)
@@ -749,9 +755,9 @@ def _phase_b(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, i
             if i not in reuse and not cache_db.has_part(d.sha, d.sig)]
     result.rendered = len(todo)
     result.copied = len(reuse)
-    reads = cache_db.corpus_reads() if validate else None
+    reads, sparql = cache_db.shape_reads() if validate else (None, None)
     token = secrets.token_hex(8)  # this build's index, as the workers hold it
-    job = Job(token, None, base, tuple(formats), validate, reads)
+    job = Job(token, None, base, tuple(formats), validate, reads, sparql)
     if len(todo) <= LOCAL_MAX:  # a few edits: quicker here than handing the index to workers
         pool = None
     if pool is None:
