@@ -36,10 +36,24 @@ def _pss(pid: int) -> int:
         return 0
 
 
+def _cmdline(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+
+
 def tree_rss(pid: int | None = None, children_only: bool = False) -> int:
-    """Memory of ``pid`` (default: this process) and all its descendants (PSS, in bytes)."""
+    """Memory of ``pid`` (default: this process) and all its descendants (PSS, in bytes).
+
+    With ``children_only``, a child that is still a copy of ``pid`` (forked, not yet running
+    its program) is left out: its pages are ``pid``'s, and half of them would count as its own.
+    """
     root = pid or os.getpid()
     todo = _children(root) if children_only else [root]
+    if children_only:
+        mine = _cmdline(root)
+        todo = [c for c in todo if _cmdline(c) != mine]
     total = 0
     while todo:
         p = todo.pop()
