@@ -441,6 +441,7 @@ def stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], b
     db_path = (out_dir / ".kg-cache" / "cache.sqlite") if tmp is None else \
         Path(tmp.name) / "cache.sqlite"
     cache_db = Cache(db_path)
+    paths = list(dict.fromkeys(paths))  # a file named twice is built once
     result = StreamResult(base, [str(p) for p in paths])
     # One pool for both phases, forked before the corpus is read: each worker starts as small
     # as this process is now, however large the corpus (a later fork would copy, page by page

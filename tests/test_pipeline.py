@@ -51,6 +51,16 @@ def test_streaming_build_writes_the_same_bytes(corpus: Path, tmp_path: Path, job
     _same(tmp_path / "mem", tmp_path / "stream")
 
 
+def test_a_file_named_twice_is_built_once(corpus: Path, tmp_path: Path,
+                                         workers_map: None) -> None:
+    paths = find_dossiers([corpus])
+    once = stream_build(paths, tmp_path / "once", ["nq"], DEFAULT_BASE, jobs=2)
+    twice = stream_build([*paths, paths[3], paths[0]], tmp_path / "twice", ["nq"],
+                         DEFAULT_BASE, jobs=2)
+    assert len(twice.done) == 12 and twice.problems == once.problems
+    assert (tmp_path / "once/kg.nq").read_bytes() == (tmp_path / "twice/kg.nq").read_bytes()
+
+
 def test_only_what_changed_is_redone(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     paths = find_dossiers([corpus])
