@@ -189,10 +189,8 @@ class Sink:
         self._queued: deque[Future[None]] = deque()
 
     def _run(self, fn: Callable[..., None], *args: Any) -> None:
-        """Do ``fn(*args)`` to the file: now, or queued on the file's own thread."""
-        if self._thread is None:
-            fn(*args)
-            return
+        """Queue ``fn(*args)`` on the file's own thread (after what is queued)."""
+        assert self._thread is not None, "the sink was stopped"
         queued = self._queued
         while queued and (queued[0].done() or len(queued) >= self.BACKLOG):
             queued.popleft().result()  # raises what went wrong there
@@ -273,8 +271,7 @@ class Sink:
     def sync(self) -> Future[None]:
         """Start writing the file to disk (after what is queued); the future says when done."""
         self.flush()
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="kg-write")
+        assert self._thread is not None, "the sink was stopped"
         self._queued.append(self._thread.submit(self._sync))
         return self._queued[-1]
 

@@ -212,8 +212,9 @@ def write(quads: Iterable[ox.Quad], dest: IO[bytes] | str | Path, fmt: str | For
 
         with ExitStack() as stack:
             assembler = Assembler({f.name: out}, layout, by_graph)
-            stack.push(assembler.stop)  # on leaving, every byte is in ``out`` (the file's
-            for graph in sorted(by_graph):  # thread writes it)
+            # On leaving, every byte is in ``out``: the file's own thread writes it.
+            stack.push(assembler.stop)
+            for graph in sorted(by_graph):
                 assembler.add(render(graph, keyed(by_graph[graph]), [f.name], layout))
             assembler.finish()
 

@@ -75,35 +75,30 @@ class Cache:
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);")
         self.version = code_version()
 
-    def record(self, sha: str, name: str) -> Record | None:
-        row = self.db.execute("SELECT data FROM record WHERE sha=? AND version=? AND name=?",
-                              (sha, self.version, name)).fetchone()
-        return pickle.loads(row[0]) if row else None
+    def _columns(self, column: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
+        """One column of this version's records for many (sha, name) at once: a query per few
+        hundred, by hash (which the primary key leads with)."""
+        wanted = set(keys)
+        shas = list(dict.fromkeys(sha for sha, _name in keys))
+        found: dict[tuple[str, str], bytes] = {}
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            rows = self.db.execute(
+                f"SELECT sha, name, {column} FROM record WHERE version=? AND sha IN"
+                f" ({','.join('?' * len(chunk))})", [self.version, *chunk])  # noqa: S608
+            found.update(((sha, name), data) for sha, name, data in rows
+                         if (sha, name) in wanted)
+        return found
 
     def records_of(self, keys: Sequence[tuple[str, str]]) -> list[Record | None]:
-        """:meth:`record` of each (sha, name), in one query (a batch of them)."""
-        rows = self.db.execute(
-            "SELECT sha, name, data FROM record WHERE version=? AND sha IN"
-            f" ({','.join('?' * len(keys))})",  # noqa: S608
-            [self.version, *(sha for sha, _name in keys)])
-        found = {(sha, name): data for sha, name, data in rows}
+        """The record of each (sha, name) (None: not extracted by this kg version)."""
+        found = self._columns("data", keys)
         return [pickle.loads(data) if (data := found.get(key)) is not None else None
                 for key in keys]
 
     def lights(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Light]:
-        """What the main process needs of the records (see :func:`light`) of many (sha, name)
-        at once: a query per few hundred, by hash (which the primary key leads with)."""
-        wanted = set(keys)
-        shas = list(dict.fromkeys(sha for sha, _name in keys))
-        found: dict[tuple[str, str], Light] = {}
-        for i in range(0, len(shas), 500):
-            chunk = shas[i:i + 500]
-            rows = self.db.execute(
-                "SELECT sha, name, light FROM record WHERE version=? AND sha IN"
-                f" ({','.join('?' * len(chunk))})", [self.version, *chunk])  # noqa: S608
-            found.update(((sha, name), pickle.loads(data)) for sha, name, data in rows
-                         if (sha, name) in wanted)
-        return found
+        """What the main process needs of the records (see :func:`light`) of many (sha, name)."""
+        return {key: pickle.loads(data) for key, data in self._columns("light", keys).items()}
 
     def file_shas(self) -> dict[str, tuple[str, str]]:
         """Content hashes taken earlier: path -> (its stat then, its hash)."""
@@ -527,7 +522,7 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor |
     seen: dict[str, str] = {}
     fresh: dict[str, bytes] = {}  # path -> its light record, pickled, as extracted just now
     lights: dict[tuple[str, str], Light] = {}  # cached records' light parts, read ahead
-    filer = _Filer(cache_db.path, "put_records") if todo else None
+    filer = _Filer(cache_db.path, Cache.put_records) if todo else None
     try:
         for k, (path, name, sha, problem) in enumerate(entries):
             # Pull finished batches (in order) until this dossier is extracted or failed.
@@ -660,9 +655,9 @@ def _validate_batch(parts: list[Part], graphs: dict[str, list[tuple[str, Any]]],
     Core constraints run per graph; the SHACL-SPARQL ones once over the batch's graphs in one
     pyoxigraph store (their joins stay within one dossier's nodes, so this gives the same
     results as graph by graph, at a fraction of the cost). A result is located (dossier, file,
-    lines) from its own dossier's graph. The corpus rules run later, once, on the build's store.
-    That store holds only the triples whose predicate is in ``wanted`` (None: all of them), the
-    predicates the SPARQL constraints read.
+    lines) from its own dossier's graph. The batch's store holds only the triples whose
+    predicate is in ``wanted`` (None: all of them), the predicates the SPARQL constraints read.
+    The corpus rules run later, once, on the build's store.
     """
     import pyoxigraph as ox
 
@@ -852,18 +847,19 @@ def _parts(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, job
 
 
 class _Filer:
-    """Files rows in the cache (with the :class:`Cache` method ``method``: records, parts) on a
+    """Files rows in the cache (with the :class:`Cache` method ``put``: records, parts) on a
     thread of its own, with its own connection: the build goes on while SQLite writes (and,
     every few megabytes, checkpoints and syncs)."""
 
     BACKLOG = 4  # batches queued at most before the caller waits
 
-    def __init__(self, db_path: Path | None, method: str = "put_parts"):
+    def __init__(self, db_path: Path | None,
+                 put: Callable[[Cache, list[Any]], None] = Cache.put_parts):
         from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
         assert db_path is not None
-        self.db_path, self.method = db_path, method
+        self.db_path, self.method = db_path, put
         self.db: Cache | None = None  # opened on the thread: a connection stays on its thread
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="kg-cache")
         self.queued: deque[Any] = deque()
@@ -871,7 +867,7 @@ class _Filer:
     def _put(self, rows: list[Any]) -> None:
         if self.db is None:
             self.db = Cache(self.db_path)
-        getattr(self.db, self.method)(rows)
+        self.method(self.db, rows)
 
     def put(self, rows: list[Any]) -> None:
         queued = self.queued

@@ -396,11 +396,8 @@ class Engine:
                         preds.add(target)
                 if sub.path is not None:
                     preds.update(iri for iri, _inverse in sub.path.steps)
-                for _iri, query, _sev, _msg in sub.sparql:
-                    found = query_reads(query)
-                    if found is None:
-                        return None
-                    preds |= found
+                if not _add_query_reads(preds, sub.sparql):
+                    return None
         return frozenset(preds)
 
     def sparql_reads(self) -> frozenset[str] | None:
@@ -409,21 +406,16 @@ class Engine:
 
         A store holding only the triples with these predicates gives the same results: a build
         loads no more than that for each batch of dossiers."""
-        if not hasattr(self, "_sparql_reads"):
-            self._sparql_reads = self._find_sparql_reads()
         return self._sparql_reads
 
-    def _find_sparql_reads(self) -> frozenset[str] | None:
+    @cached_property
+    def _sparql_reads(self) -> frozenset[str] | None:
         preds = {_RDF_TYPE}
         for shape in self.roots:
-            if not shape.sparql:
-                continue
-            preds.update(t for kind, t in shape.targets if kind in {"subjectsOf", "objectsOf"})
-            for _iri, query, _sev, _msg in shape.sparql:
-                found = query_reads(query)
-                if found is None:
+            if shape.sparql:
+                preds.update(t for kind, t in shape.targets if kind in {"subjectsOf", "objectsOf"})
+                if not _add_query_reads(preds, shape.sparql):
                     return None
-                preds |= found
         return frozenset(preds)
 
     # -- evaluating
@@ -718,6 +710,16 @@ _LANG_STRING = str(rdflib.RDF.langString)
 def engine(scope: str = "all") -> Engine:
     """The compiled engine for kg's shipped shapes ('all', 'dossier' or 'corpus')."""
     return Engine(shapes_graph(scope))
+
+
+def _add_query_reads(preds: set[str], constraints: Iterable[tuple[str, str, str, str]]) -> bool:
+    """Add what each SPARQL constraint's query reads to ``preds``; False if one reads anything."""
+    for _iri, query, _sev, _msg in constraints:
+        found = query_reads(query)
+        if found is None:
+            return False
+        preds |= found
+    return True
 
 
 def query_reads(query: str) -> frozenset[str] | None:
