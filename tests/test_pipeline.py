@@ -188,3 +188,38 @@ def test_the_index_handed_to_workers_is_removed(corpus: Path, tmp_path: Path,
                           jobs=2)
     assert result.rendered == 12
     assert not (tmp_path / "out" / ".kg-cache" / "index.pickle").exists()
+
+
+def _collector_view(job: Any) -> tuple[tuple[int, ...], bool, bool]:
+    """In a worker: its collector thresholds, whether anything is frozen, and whether the
+    index loaded for ``job`` is still among the objects a full collection walks."""
+    import gc
+
+    from kg.pipeline import _state
+
+    index = _state(job)["index"]
+    return gc.get_threshold(), gc.get_freeze_count() > 0, any(o is index
+                                                              for o in gc.get_objects())
+
+
+def test_workers_keep_their_index_out_of_the_collectors_walks(corpus: Path,
+                                                               tmp_path: Path) -> None:
+    # A full collection walks every object the collector tracks; a worker's index (400,000
+    # objects at 100k dossiers) outlives every batch, so it is frozen once loaded, and the
+    # collector runs less often in a worker. Before, a 100k dossier cost twice a 10k one.
+    import pickle
+
+    from kg.mapping import Index
+    from kg.pipeline import WORKER_GC_THRESHOLDS, Job, _pool
+
+    path = tmp_path / "index.pickle"
+    path.write_bytes(pickle.dumps(Index.of(_records(corpus)).frozen()))
+    pool = _pool(2)
+    assert pool is not None
+    try:
+        thresholds, frozen, walked = pool.submit(
+            _collector_view, Job("t", path, DEFAULT_BASE, ("nq",), False)).result()
+    finally:
+        pool.shutdown()
+    assert thresholds == WORKER_GC_THRESHOLDS
+    assert frozen and not walked

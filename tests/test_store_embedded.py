@@ -27,6 +27,7 @@ from kg.store import (
     result_by_value,
     same_by_value,
     store_graphs,
+    sync_build,
     value_key,
 )
 
@@ -134,6 +135,38 @@ def test_loading_twice_leaves_the_triples_of_one_load(tmp_path: Path, seeds) -> 
     assert_store_holds(store, seeds)
     assert len(query_store(store, "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }")) == len(
         {q for qs in seeds.values() for q in qs})
+
+
+def test_a_fresh_build_store_loaded_in_slices_side_by_side_holds_the_whole_file(
+        tmp_path: Path, seeds, monkeypatch: pytest.MonkeyPatch) -> None:
+    # kg build fills a fresh store from its N-Quads file in slices, two calls at a time: with
+    # 2 KB slices the seeds' file goes in ~200 calls, and every quad of it must be there once.
+    import kg.store
+
+    nquads = tmp_path / "kg.nq"
+    nquads.write_bytes(ox.serialize(sorted((q for qs in seeds.values() for q in qs), key=str),
+                                    format=ox.RdfFormat.N_QUADS))
+    monkeypatch.setattr(kg.store, "BULK_SLICE_BYTES", 2048)
+    report = sync_build(tmp_path / "store", nquads, sorted(seeds))
+    assert sorted(report.loaded) == sorted(seeds)
+    assert_store_holds(tmp_path / "store", seeds)
+    assert nquads.stat().st_size // 2048 > 100
+
+
+def test_a_failing_slice_fails_the_load_and_keeps_the_previous_store(
+        tmp_path: Path, seeds, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The last of ~150 slices is broken: its error comes from a thread, after the file is read.
+    import kg.store
+
+    store = tmp_path / "store"
+    load_store(seeds, store)
+    bad = tmp_path / "bad.nq"
+    bad.write_bytes(b"<http://example.org/s> <http://example.org/p> <http://example.org/o> "
+                    b"<http://example.org/g> .\n" * 100_000 + b"not n-quads\n")
+    monkeypatch.setattr(kg.store, "BULK_SLICE_BYTES", 64 * 1024)
+    with pytest.raises(SyntaxError):
+        sync_build(store, bad, ["http://example.org/g"])
+    assert_store_holds(store, seeds)
 
 
 def test_an_edited_dossier_replaces_its_old_facts(tmp_path: Path) -> None:
