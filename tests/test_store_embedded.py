@@ -169,6 +169,38 @@ def test_a_failing_slice_fails_the_load_and_keeps_the_previous_store(
     assert_store_holds(store, seeds)
 
 
+def test_freed_memory_is_handed_back_where_the_c_library_can() -> None:
+    # After a bulk load the build trims the C heap (glibc's malloc_trim: 1000 -> 790 MiB for
+    # the corpus rules' phase of a 100k build). Here: 250 MB allocated in a thread and freed
+    # but for every 16th block, which keeps glibc from giving the rest back by itself.
+    import ctypes
+    import threading
+
+    from kg.store import release_freed_memory
+
+    if not hasattr(ctypes.CDLL(None), "malloc_trim"):
+        pytest.skip("no malloc_trim here (not glibc): the build skips the trim too")
+
+    def rss() -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError("no VmRSS")
+
+    held: list[bytes] = []
+
+    def churn() -> None:
+        blocks = [bytes(64_000) for _ in range(4000)]
+        held.extend(blocks[::16])
+
+    thread = threading.Thread(target=churn)
+    thread.start()
+    thread.join()
+    before = rss()
+    release_freed_memory()
+    assert before - rss() > 10 * 2**20
+
+
 def test_an_edited_dossier_replaces_its_old_facts(tmp_path: Path) -> None:
     store = tmp_path / "store"
     v1, v2 = read_graphs([V1]), read_graphs([V2])
