@@ -17,7 +17,7 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -542,7 +542,7 @@ def _phase_a(paths: Sequence[Path], cache_db: Cache, pool: ProcessPoolExecutor |
     cache_db.put_files(hashed)
     shas = dict(todo)
     batches = list(_batches(todo, BATCH))
-    results = _windowed(pool, _extract_batch, batches, 4 * jobs)
+    results = windowed(pool, _extract_batch, batches, 4 * jobs)
     failed: dict[str, Problem] = {}
     seen: dict[str, str] = {}
     fresh: dict[str, bytes] = {}  # path -> its light record, pickled, as extracted just now
@@ -716,8 +716,8 @@ def _validate_batch(parts: list[Part], graphs: dict[str, list[tuple[str, Any]]],
             part.findings.append(prov.finding(r))
 
 
-def _windowed(pool: ProcessPoolExecutor | None, fn: Callable[[Any], Any],
-              items: Iterable[Any], window: int) -> Iterator[Any]:
+def windowed(pool: Executor | None, fn: Callable[[Any], Any],
+             items: Iterable[Any], window: int) -> Iterator[Any]:
     """Like ``pool.map`` in order, but with at most ``window`` tasks in flight, so results
     never pile up in memory faster than they are consumed."""
     if pool is None:
@@ -828,7 +828,7 @@ def _parts(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, job
     # In this process, with this process's connection to the cache.
     here: Callable[[tuple[Path, Job, list[tuple[str, str]]]], list[tuple[bytes, bytes]]] = \
         lambda args: _render(cache_db, args[1], args[2])  # noqa: E731
-    fresh = _windowed(pool, _render_from_cache if pool is not None else here, payload,
+    fresh = windowed(pool, _render_from_cache if pool is not None else here, payload,
                       2 * jobs + 1)
     pending = iter(batches)
     ready: dict[int, bytes] = {}  # parts pickled, not compressed
