@@ -7,7 +7,9 @@ import filecmp
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import pyoxigraph as ox
 import pytest
 from conftest import SEEDS
 from hypothesis import given, settings
@@ -107,6 +109,39 @@ def _records(corpus: Path) -> list:
     return [extract(parse(decode(p.read_bytes(), p.name), p.name,
                           hashlib.sha256(p.read_bytes()).hexdigest()))
             for p in find_dossiers([corpus])]
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_TERM = st.one_of(
+    st.builds(ox.Literal, _TEXT),
+    st.builds(lambda t, lang: ox.Literal(t, language=lang), _TEXT,
+              st.sampled_from(["en", "ru", "zh-Hant"])),
+    st.builds(lambda t: ox.Literal(t, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")),
+              _TEXT),
+    st.builds(lambda t: ox.NamedNode("https://example.org/é/" + quote(t)), _TEXT),
+    st.builds(ox.BlankNode, st.sampled_from(["b0", "b1"])))
+
+
+@given(st.lists(st.tuples(st.sampled_from(["https://example.org/s", "https://example.org/ü"]),
+                          st.sampled_from(["https://example.org/p", "https://example.org/q"]),
+                          _TERM), max_size=30))
+def test_a_graph_s_quads_come_once_each_with_their_own_n_triples_line(
+        spo: list[tuple[str, str, Any]]) -> None:
+    # keyed() takes the lines from one N-Triples serialisation of the whole graph: each must
+    # be its own quad's line (quotes, backslashes, line breaks and unicode in literals).
+    from kg.chunks import keyed
+
+    g = ox.NamedNode("https://example.org/g")
+    quads = [ox.Quad(ox.NamedNode(s), ox.NamedNode(p), o, g) for s, p, o in spo]
+    pairs = keyed(quads)
+    assert [q for _line, q in pairs] == sorted(set(quads), key=lambda q: _line(q))
+    for line, q in pairs:
+        assert line == _line(q)
+    assert [line for line, _q in pairs] == sorted(line for line, _q in pairs)
+
+
+def _line(q: ox.Quad) -> str:
+    return f"{q.subject} {q.predicate} {q.object} ."
 
 
 def test_index_changes_ignore_order_and_see_every_name(corpus: Path) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kg.build import build
 from kg.errors import KgError
@@ -151,6 +153,27 @@ def test_a_fresh_build_store_loaded_in_slices_side_by_side_holds_the_whole_file(
     assert sorted(report.loaded) == sorted(seeds)
     assert_store_holds(tmp_path / "store", seeds)
     assert nquads.stat().st_size // 2048 > 100
+
+
+@given(lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"") + b"\n"),
+                      max_size=60),
+       unterminated=st.binary(max_size=10).map(lambda b: b.replace(b"\n", b"")),
+       size=st.integers(1, 100))
+def test_slices_of_a_file_end_where_lines_end_and_give_back_every_byte(
+        lines: list[bytes], unterminated: bytes, size: int) -> None:
+    # The bulk load reads its file in blocks and finishes each block's last line: no quad is
+    # cut in two between two loader calls, and none is lost or read twice.
+    import io
+
+    from kg.store import line_slices
+
+    data = b"".join(lines) + unterminated
+    slices = list(line_slices(io.BytesIO(data), size))
+    assert b"".join(slices) == data
+    assert all(s.endswith(b"\n") for s in slices[:-1])
+    assert all(s for s in slices)
+    for s in slices:  # a block of ``size`` bytes, and the rest of its last line if it cut one
+        assert len(s) <= size or s.find(b"\n", size - 1) in (len(s) - 1, -1)
 
 
 def test_a_failing_slice_fails_the_load_and_keeps_the_previous_store(
