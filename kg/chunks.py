@@ -105,12 +105,12 @@ def keyed(quads: Iterable[ox.Quad]) -> list[tuple[str, ox.Quad]]:
     """Distinct quads with their N-Triples lines (``<s> <p> o .``), sorted by line.
 
     The lines come from one call of pyoxigraph's N-Triples writer, not three ``str()`` per
-    quad: a third less time. It escapes line breaks in literals, so ``" .\\n"`` ends lines only.
+    quad: a third less time. It escapes line breaks in literals, so each ``\\n`` ends a line (not
+    ``str.splitlines``, which also splits at U+2028 and others that N-Triples leaves as they are).
     """
     distinct = list(dict.fromkeys(quads))
     text = ox.serialize([q.triple for q in distinct], format=ox.RdfFormat.N_TRIPLES).decode()
-    lines = [f"{body} ." for body in text.split(" .\n")[:-1]]
-    return sorted(zip(lines, distinct, strict=True))
+    return sorted(zip(text.split("\n")[:-1], distinct, strict=True))
 
 
 def split_line(line: str) -> tuple[str, str, str]:

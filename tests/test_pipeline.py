@@ -134,7 +134,7 @@ def test_a_graph_s_quads_come_once_each_with_their_own_n_triples_line(
     g = ox.NamedNode("https://example.org/g")
     quads = [ox.Quad(ox.NamedNode(s), ox.NamedNode(p), o, g) for s, p, o in spo]
     pairs = keyed(quads)
-    assert [q for _line, q in pairs] == sorted(set(quads), key=lambda q: _line(q))
+    assert [q for _line, q in pairs] == sorted(set(quads), key=_line)
     for line, q in pairs:
         assert line == _line(q)
     assert [line for line, _q in pairs] == sorted(line for line, _q in pairs)
