@@ -278,6 +278,7 @@ def upper_stages(dossier: Dossier) -> list[Found]:
 _VEHICLE = re.compile(
     r"\b(?:atop|aboard|on|by|using)\s+(?:a|an|the)\s+(?P<name>[A-Z][\w/-]*(?:\s+[A-Z0-9][\w/-]*)"
     r"{0,2})\s+(?:carrier rocket|rocket|launch vehicle|launcher|booster)\b")
+_WORD = re.compile(r"[^\W_]+")
 _SERIAL = re.compile(
     r"\bserial(?:\s+(?:number|no\.?))?[\s:]+(?P<serial>(?=[\w/-]*\d)[A-Z0-9][\w/-]*)")
 
@@ -295,7 +296,9 @@ def vehicles(dossier: Dossier) -> list[Found]:
 
 def vehicle_serials(dossier: Dossier, vehicle: str | None) -> list[Found]:
     """'with serial number L1-5M' in a sentence about the rocket."""
-    first = vehicle.split("/")[0].split()[0].split("-")[0].lower() if vehicle else None
+    # the vehicle's first word ('molniya' of 'Molniya 8K78', 'proton' of 'Proton-K/D'), if any
+    words = _WORD.findall(vehicle) if vehicle else []
+    first = words[0].lower() if words else None
     out: list[Found] = []
     for block, sentence in _prose(dossier):
         low = sentence.lower()
