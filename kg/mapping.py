@@ -117,16 +117,18 @@ _NAMED_FIELDS = [(f, kind, cls_) for f, (_node, _prop, kind, cls_) in FIELDS.ite
                  if kind in {"entity", "concept", "regime"} and cls_]  # fields naming entities
 
 
-# What a record gives the corpus index: its title's key and title, its other names (with the
-# title), the entities it names (class, key, spelling) and the missions it refers to (with its
-# file).
+# What a record gives the corpus index: its title's key and title, its other names' keys (with
+# the title), the entities it names (class, key, spelling) and the missions it refers to (with
+# their keys and its file).
 Contribution = tuple[str, str, list[tuple[str, str]], list[tuple[str, str, str]],
-                     list[tuple[str, str]]]
+                     list[tuple[str, str, str]]]
 
 
 def contribution(rec: Record) -> Contribution:
-    """The names a record contributes to the corpus index, keyed."""
-    aliases = [(name, rec.title) for name in [*rec.values("aliases"), *rec.values("short_name")]]
+    """The names a record contributes to the corpus index, keyed (here, where the record is
+    extracted: the workers' time, not the index's)."""
+    aliases = [(name_key(name), rec.title)
+               for name in [*rec.values("aliases"), *rec.values("short_name")]]
     forms: list[tuple[str, str, str]] = []
     for fname, kind, cls_ in _NAMED_FIELDS:
         for fact in rec.facts.get(fname, ()):
@@ -136,7 +138,7 @@ def contribution(rec: Record) -> Contribution:
     for pad in rec.values("launch_pad"):
         skey = entity_key("LaunchSite", site) if site else ""
         forms.append(("LaunchPad", f"{skey}|{pad_key(pad)}", pad))
-    refs = [(ref, rec.file) for f in ("previous_mission", "next_mission")
+    refs = [(ref, name_key(ref), rec.file) for f in ("previous_mission", "next_mission")
             for ref in rec.values(f)]
     return name_key(rec.title), rec.title, aliases, forms, refs
 
@@ -154,8 +156,8 @@ class Index:
     forms: dict[tuple[str, str], Counter[str]] = field(
         default_factory=lambda: defaultdict(Counter))
     problems: list[Problem] = field(default_factory=list)
-    _names: list[tuple[str, str]] = field(default_factory=list)  # (alias, owner title)
-    _refs: list[tuple[str, str]] = field(default_factory=list)   # (reference, file)
+    _names: list[tuple[str, str]] = field(default_factory=list)  # (alias key, owner title)
+    _refs: list[tuple[str, str, str]] = field(default_factory=list)  # (reference, its key, file)
     _labels: dict[tuple[str, str], str] = field(default_factory=dict)  # picked, once finalized
 
     @classmethod
@@ -180,12 +182,10 @@ class Index:
 
     def finalize(self) -> Index:
         """Resolve aliases and references now that every title is known."""
-        for name, title in self._names:
-            key = name_key(name)
+        for key, title in self._names:
             if key and key not in self.titles:
                 self.aliases[key].add(title)
-        for ref, file in self._refs:
-            name = name_key(ref)
+        for ref, name, file in self._refs:
             key = self.resolve(name)
             owners = self.aliases.get(name)
             if owners and len(owners) > 1 and name not in self.titles:

@@ -169,11 +169,11 @@ def _contributions(draw: Any) -> list[Any]:
     names = st.sampled_from(_NAMES)
     out = []
     for title in draw(st.lists(names, max_size=5, unique_by=name_key)):
-        aliases = [(a, title) for a in draw(st.lists(names, max_size=2))]
+        aliases = [(name_key(a), title) for a in draw(st.lists(names, max_size=2))]
         forms = [(c, entity_key(c, n), n)
                  for c, n in draw(st.lists(st.tuples(st.sampled_from(_CLASSES), names),
                                            max_size=3))]
-        refs = [(r, "f.txt") for r in draw(st.lists(names, max_size=2))]
+        refs = [(r, name_key(r), "f.txt") for r in draw(st.lists(names, max_size=2))]
         out.append((name_key(title), title, aliases, forms, refs))
     return out
 
