@@ -225,6 +225,31 @@ def test_the_index_handed_to_workers_is_removed(corpus: Path, tmp_path: Path,
     assert not (tmp_path / "out" / ".kg-cache" / "index.pickle").exists()
 
 
+def test_the_main_process_collects_less_often_during_a_build_and_as_before_after(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The main process keeps an object or more per dossier; at Python's default thresholds a
+    # collection walked them all again every 700 allocations (a tenth of a 10k rebuild). A
+    # library call must leave the caller's collector as it found it.
+    import gc
+
+    from kg import pipeline
+
+    seen: list[tuple[int, ...]] = []
+    real = pipeline._phase_a
+
+    def spy(*args: Any, **kwargs: Any) -> None:
+        seen.append(gc.get_threshold())
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_phase_a", spy)
+    before = gc.get_threshold()
+    assert before != pipeline.WORKER_GC_THRESHOLDS
+    result = stream_build(find_dossiers([corpus]), tmp_path / "out", ["nq"], DEFAULT_BASE, jobs=1)
+    assert result.rendered == 12
+    assert seen == [pipeline.WORKER_GC_THRESHOLDS]
+    assert gc.get_threshold() == before
+
+
 def _collector_view(job: Any) -> tuple[tuple[int, ...], bool, bool]:
     """In a worker: its collector thresholds, whether anything is frozen, and whether the
     index loaded for ``job`` is still among the objects a full collection walks."""
