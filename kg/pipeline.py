@@ -463,7 +463,7 @@ def fewer_collections() -> Iterator[None]:
     """Run this process's garbage collector at the workers' thresholds for a while, then as it
     was. The main process keeps an object or more for every dossier (its light record, its
     entry in the corpus index, its place in the files): at Python's default, every 700 of them
-    started a collection walking the ones before, a tenth of a one-edit rebuild at 10k."""
+    started a collection walking the ones before (0.07 s of a 1.8 s one-edit rebuild at 10k)."""
     old = gc.get_threshold()
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
     try:

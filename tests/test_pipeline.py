@@ -228,8 +228,8 @@ def test_the_index_handed_to_workers_is_removed(corpus: Path, tmp_path: Path,
 def test_the_main_process_collects_less_often_during_a_build_and_as_before_after(
         corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The main process keeps an object or more per dossier; at Python's default thresholds a
-    # collection walked them all again every 700 allocations (a tenth of a 10k rebuild). A
-    # library call must leave the caller's collector as it found it.
+    # collection walked them all again every 700 allocations (0.07 s of a 1.8 s 10k rebuild).
+    # A library call must leave the caller's collector as it found it.
     import gc
 
     from kg import pipeline
