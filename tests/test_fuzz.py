@@ -25,12 +25,21 @@ from kg.vocab import DEFAULT_BASE
 
 FUZZ = settings(deadline=None, max_examples=300, suppress_health_check=list(HealthCheck))
 
+#: A value: anything, or pieces of it joined by the punctuation values are split at. A rocket
+#: name led by '/' once crashed the reader, found by atheris in CI; with plain text this test
+#: never found it, with these values it does in two runs out of three (on the code before).
+VALUE = st.one_of(
+    st.text(max_size=60),
+    st.builds("".join, st.lists(st.one_of(
+        st.sampled_from(["/", " / ", "(", ")", "-", ",", ";", " and ", "[1]", "–", ":", "."]),
+        st.text(max_size=12)), max_size=6)),
+)
 #: Dossier-shaped text: the structure the reader branches on, filled with anything.
 LINE = st.one_of(
     st.builds(lambda k, v: f"- {k}: {v}", st.sampled_from(
         ["Launch Date", "Launch Rocket", "COSPAR ID", "Mass", "Operator", "Orbit regime",
          "Launch Site", "Mission duration", "Periapsis", "SATCAT", "Next Mission", "Power"]),
-        st.text(max_size=60)),
+        VALUE),
     st.builds(lambda t: f"== {t} ==", st.sampled_from(
         ["Launch", "Instruments", "Designations", "See also", "Mission"])),
     st.text(max_size=120),
