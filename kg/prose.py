@@ -297,8 +297,8 @@ def vehicles(dossier: Dossier) -> list[Found]:
 def vehicle_serials(dossier: Dossier, vehicle: str | None) -> list[Found]:
     """'with serial number L1-5M' in a sentence about the rocket."""
     # the vehicle's first word ('molniya' of 'Molniya 8K78', 'proton' of 'Proton-K/D'), if any
-    words = _WORD.findall(vehicle) if vehicle else []
-    first = words[0].lower() if words else None
+    word = _WORD.search(vehicle) if vehicle else None
+    first = word.group().lower() if word else None
     out: list[Found] = []
     for block, sentence in _prose(dossier):
         low = sentence.lower()
