@@ -305,16 +305,22 @@ class build_lock:  # noqa: N801 - used like open()
         os.close(self.fd)  # closing releases the lock, also if the process is killed
 
 
-def _validate_on(store_dir: Path, result: Any, graphs: int, corpus: list[Any] | None
+def _validate_on(store_dir: Path, result: Any, graphs: int, corpus: list[Any] | None,
+                 around: tuple[set[Any], list[Any]] | None = None, reaches: Any = None
                  ) -> tuple[Any, list[Any]]:
     """Validation of a streamed build on its store, the corpus rules' results run now unless
-    given. The store is open only within this function: a frame that outlives its call (one
-    kept by an exception's traceback, say) would otherwise hold its lock."""
+    given, or, with ``around`` (the triples the store's update changed, the results before it),
+    again only where the change can alter them. The store is open only within this function: a
+    frame that outlives its call (one kept by an exception's traceback, say) would otherwise
+    hold its lock."""
+    from .shacl import engine
     from .store import open_store
     from .validate import corpus_results, validate_store
 
     with open_store(store_dir) as db:
-        if corpus is None:
+        if corpus is None and around is not None:
+            corpus = engine("corpus").validate_store_around(db, *around, reaches)
+        elif corpus is None:
             corpus = corpus_results(db)
         report = validate_store(db, result.shacl, result.findings, graphs, result.triples,
                                 [str(p) for p in result.errors], corpus)
@@ -373,16 +379,26 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
             redo = [d for d in result.done if state.sigs.get(d.graph) != d.sig]
             changed = graph_nquads(out, redo) if len(redo) <= FRESH_LIMIT else None
         state_path.unlink(missing_ok=True)  # the store changes now; no state until it is done
-        outcome.store = sync_build(store_dir, nquads, graphs, changed)
+        # The triples the corpus rules read that the update changes: their results before it
+        # are then redone only around those (when the last build validated).
+        watch = result.corpus_reads if validate and state is not None and state.corpus_key \
+            else None
+        outcome.store = sync_build(store_dir, nquads, graphs, changed,
+                                   None if watch is None else frozenset(p[1:-1] for p in watch))
         result.timings["load"] = time.perf_counter() - started
         corpus_key, corpus = "", []
         if validate:
             started = time.perf_counter()
             corpus_key = result.corpus_key()
             reused = state is not None and state.corpus_key == corpus_key
+            delta = outcome.store.changed
+            around = None if reused or state is None or delta is None else (delta, state.corpus)
             outcome.validation, corpus = _validate_on(
-                store_dir, result, len(graphs), state.corpus if state and reused else None)
-            stage = "validate (corpus rules kept)" if reused else "validate (store part)"
+                store_dir, result, len(graphs), state.corpus if state and reused else None,
+                around, result.reaches)
+            stage = ("validate (corpus rules kept)" if reused else
+                     "validate (corpus rules around the change)" if around else
+                     "validate (store part)")
             result.timings[stage] = time.perf_counter() - started
         if cache:
             StoreState(code_version(), str(store_dir), {d.graph: d.sig for d in result.done},

@@ -122,18 +122,19 @@ class Cache:
                                 ((sha, self.version, name, data, light)
                                  for sha, name, data, light in rows))
 
-    def shape_reads(self) -> tuple[frozenset[str] | None, frozenset[str] | None]:
-        """:func:`corpus_reads` and the per-dossier SPARQL constraints' predicates (see
-        :meth:`kg.shacl.Engine.sparql_reads`), kept in the cache: deriving them parses the
-        shapes' SPARQL (rdflib's parser), which would otherwise cost a rebuild of one dossier a
-        good part of its time. The key is this kg version, whose hash covers the shapes."""
+    def shape_reads(self) -> tuple[frozenset[str] | None, frozenset[str] | None, Any]:
+        """:func:`corpus_reads`, the per-dossier SPARQL constraints' predicates (see
+        :meth:`kg.shacl.Engine.sparql_reads`) and the corpus rules' reaches (see
+        :meth:`kg.shacl.Engine.reaches`), kept in the cache: deriving them parses the shapes'
+        SPARQL (rdflib's parser), which would otherwise cost a rebuild of one dossier a good
+        part of its time. The key is this kg version, whose hash covers the shapes."""
         from .shacl import engine
 
         key = f"shape-reads:{self.version}"
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         if row is not None:
             return pickle.loads(row[0])
-        reads = corpus_reads(), engine("dossier").sparql_reads()
+        reads = corpus_reads(), engine("dossier").sparql_reads(), engine("corpus").reaches()
         with self.db:
             self.db.execute("DELETE FROM meta WHERE key LIKE '%reads:%'")
             self.db.execute("INSERT INTO meta VALUES (?, ?)", (key, pickle.dumps(reads)))
@@ -383,6 +384,8 @@ class StreamResult:
     types: dict[str, int] = field(default_factory=dict)
     checks: dict[str, tuple[list[Any], list[Any]]] = field(default_factory=dict)  # graph ->
     # its per-dossier SHACL results, and the same located in the dossier; graphs with results
+    corpus_reads: frozenset[str] | None = None  # what the corpus rules read (N-Triples IRIs)
+    reaches: Any = None  # and how far from their focus nodes (kg.shacl.Engine.reaches)
     copied: int = 0  # parts copied from the previous build's files
     signed: int = 0  # part signatures computed (the others were kept from the last build)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
@@ -798,7 +801,8 @@ def _phase_b(db_path: Path, cache_db: Cache, pool: ProcessPoolExecutor | None, i
             if i not in reuse and not cache_db.has_part(d.sha, d.sig)]
     result.rendered = len(todo)
     result.copied = len(reuse)
-    reads, sparql = cache_db.shape_reads() if validate else (None, None)
+    reads, sparql, result.reaches = cache_db.shape_reads() if validate else (None, None, None)
+    result.corpus_reads = reads
     token = secrets.token_hex(8)  # this build's index, as the workers hold it
     job = Job(token, None, base, tuple(formats), validate, reads, sparql)
     if len(todo) <= LOCAL_MAX:  # a few edits: quicker here than handing the index to workers

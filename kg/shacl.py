@@ -24,6 +24,7 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH, XSD
 
+from .locality import Reach
 from .validate import ShaclResult, result_key, shapes_graph
 
 _RDF_TYPE = str(RDF.type)
@@ -37,6 +38,10 @@ _HANDLED = {SH.path, SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.node
             SH.minLength, SH.maxLength, SH.property, SH.sparql, SH.message,
             SH.severity, SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode,
             SH.name, SH.description, SH.order, SH.group, SH.deactivated}
+
+
+#: Focus nodes around a change beyond which a constraint runs on the whole store again.
+AROUND_LIMIT = 2000
 
 
 class Unsupported(ValueError):
@@ -553,22 +558,120 @@ class Engine:
                                            prop.message, prop.iri))
         return out
 
-    def _sparql(self, shape: Shape, focus: set[Any] | _StoreFocus, store: ox.Store
+    def _sparql(self, shape: Shape, focus: set[Any] | _StoreFocus, store: ox.Store,
+                constraints: Iterable[tuple[str, str, str, str]] | None = None
                 ) -> list[ShaclResult]:
         out = []
-        for iri, query, severity, message in shape.sparql:
-            for row in store.query(query, use_default_graph_as_union=True):
-                this = row["this"]
-                if _id(this) not in focus:
-                    continue
-                path = row["path"] if _has(row, "path") else None
-                value = row["value"] if _has(row, "value") else None
-                out.append(ShaclResult(
-                    _nt(this), None if path is None else _nt(path),
-                    None if value is None else _nt(value), shape.iri,
-                    f"<{SH}SPARQLConstraintComponent>", severity,
-                    _fill(message, row), iri))
+        for constraint in shape.sparql if constraints is None else constraints:
+            for row in store.query(constraint[1], use_default_graph_as_union=True):
+                if _id(row["this"]) in focus:
+                    out.append(_sparql_result(shape, constraint, row))
         return out
+
+    def validate_store_around(self, store: ox.Store, changed: Iterable[ox.Triple],
+                              previous: Iterable[ShaclResult],
+                              reaches: dict[tuple[str, str], Reach | None] | None = None,
+                              limit: int = AROUND_LIMIT) -> list[ShaclResult]:
+        """What :meth:`validate_store` (with ``core``) gives on ``store``, from its results
+        before ``changed`` triples were added or removed: each constraint runs again only on
+        the focus nodes within its reach of the change (:mod:`kg.locality`), its other results
+        stand. A constraint whose reach is unbounded or passes ``limit`` nodes runs on the
+        whole store, as does one whose results another constraint could also give.
+        ``reaches``: :meth:`reaches`, if known."""
+        from .locality import around
+
+        changed = list(changed)
+        units = self._units()
+        reaches = self.reaches() if reaches is None else reaches
+        keys = [key for key, *_ in units]
+        shared = {k for k in keys if keys.count(k) > 1}
+        results = list(previous)
+        for key, shape, constraint in units:
+            reach = reaches.get(key)
+            focus = _StoreFocus(shape, store)
+            nodes = None if reach is None or key in shared else around(store, reach, changed,
+                                                                       limit)
+            if nodes is not None and any(isinstance(n, ox.BlankNode) for n in nodes):
+                nodes = None  # results name blank nodes alike: no telling whose they are
+            if nodes is None:
+                results = [r for r in results if (r.shape, r.constraint) != key]
+                if isinstance(constraint, Shape):
+                    results += self._store_counts(constraint, focus, store)
+                else:
+                    results += self._sparql(shape, focus, store, [constraint])
+                continue
+            again = {_nt(n) for n in nodes}
+            results = [r for r in results if (r.shape, r.constraint) != key or r.focus not in again]
+            for node in nodes:
+                if isinstance(node, ox.Literal) or node not in focus:
+                    continue
+                if isinstance(constraint, Shape):
+                    results += self._count_on(constraint, node, store)
+                else:
+                    results += [_sparql_result(shape, constraint, row) for row in store.query(
+                        constraint[1], use_default_graph_as_union=True,
+                        substitutions={ox.Variable("this"): node})]
+        return sorted(set(results), key=result_key)
+
+    def _units(self) -> list[tuple[tuple[str, str], Shape, Any]]:
+        """Each constraint a store validation runs: (its results' shape and constraint, its
+        node shape, the constraint: a SPARQL one or a property shape)."""
+        units: list[tuple[tuple[str, str], Shape, Any]] = []
+        for shape in self.roots:
+            if shape.checks or shape.closed is not None:
+                raise Unsupported(f"node constraints of {shape.iri} on a store")
+            units += [((shape.iri, c[0]), shape, c) for c in shape.sparql]
+            units += [((prop.iri, prop.iri), shape, prop) for prop in shape.properties]
+        return units
+
+    def reaches(self) -> dict[tuple[str, str], Reach | None]:
+        """Each store constraint's reach (see :mod:`kg.locality`) with its shape's targets, by
+        its results' shape and constraint; None where it has no bound. Deriving them parses
+        the SPARQL (rdflib's parser): a build keeps them in its cache."""
+        from .locality import pattern_reach, query_reach
+
+        this, anything = ("var", "this"), ("var", " value")
+        found: dict[tuple[str, str], Reach | None] = {}
+        for key, shape, constraint in self._units():
+            edges = []
+            for kind, target in shape.targets:
+                if kind == "class":
+                    edges.append((this, frozenset({_RDF_TYPE}), 1, ("const", target)))
+                elif kind == "subjectsOf":
+                    edges.append((this, frozenset({target}), 1, anything))
+                elif kind == "objectsOf":
+                    edges.append((anything, frozenset({target}), 1, this))
+            targets = pattern_reach(edges)
+            if isinstance(constraint, Shape):
+                assert constraint.path is not None
+                reach = pattern_reach([(this, frozenset(p for p, _i in constraint.path.steps),
+                                        1, anything)])
+            else:
+                reach = query_reach(constraint[1], collect=False)
+            found[key] = None if reach is None or targets is None else reach | targets
+        gc.collect()  # the parser's reference cycles hold the callers' frames (see query_reads)
+        return found
+
+    def _count_on(self, prop: Shape, node: Any, store: ox.Store) -> list[ShaclResult]:
+        """:meth:`_store_counts` for one focus node."""
+        assert prop.path is not None
+        pred = ox.NamedNode(prop.path.steps[0][0])
+        values = {q.object for q in store.quads_for_pattern(node, pred, None, None)}
+        return [ShaclResult(_nt(node), prop.path.text, None, prop.iri,
+                            f"<{SH}MaxCountConstraintComponent>", prop.severity, prop.message,
+                            prop.iri)
+                for kind, arg in prop.checks if kind == "maxCount" and len(values) > arg]
+
+
+def _sparql_result(shape: Shape, constraint: tuple[str, str, str, str], row: Any
+                   ) -> ShaclResult:
+    iri, _query, severity, message = constraint
+    path = row["path"] if _has(row, "path") else None
+    value = row["value"] if _has(row, "value") else None
+    return ShaclResult(
+        _nt(row["this"]), None if path is None else _nt(path),
+        None if value is None else _nt(value), shape.iri,
+        f"<{SH}SPARQLConstraintComponent>", severity, _fill(message, row), iri)
 
 
 class _StoreFocus:

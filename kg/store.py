@@ -73,6 +73,9 @@ class LoadReport:
     mismatches: dict[str, tuple[int, int]] = field(default_factory=dict)
     verified: bool = False
     seconds: float = 0.0
+    #: The triples with watched predicates (see :func:`sync_build`) that an update of the store
+    #: added or removed, graph by graph; None after a fresh load.
+    changed: set[ox.Triple] | None = field(default=None, repr=False)
 
     @property
     def triples(self) -> int:
@@ -571,13 +574,18 @@ def _bulk_load(store: ox.Store, nquads: Path) -> None:
 
 
 def sync_build(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
-               changed: Mapping[str, bytes] | None = None) -> LoadReport:
+               changed: Mapping[str, bytes] | None = None,
+               watch: frozenset[str] | None = None) -> LoadReport:
     """Make the store at ``store_dir`` hold exactly a build's named graphs.
 
     With ``changed`` (graph IRI -> that graph's N-Quads, for the dossiers a build redid) and an
     existing store, only those graphs are replaced and vanished dossiers removed, each graph in
     one transaction. Otherwise the build's N-Quads file is bulk-loaded into a fresh store beside
     the old one, which then takes its place: a reader never sees a half-loaded store.
+
+    When graphs are replaced and ``watch`` (predicate IRIs) is given, the report's ``changed``
+    holds the triples with those predicates that differ between each replaced or removed graph
+    and what it held before.
     """
     import shutil
 
@@ -586,15 +594,24 @@ def sync_build(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
     report = LoadReport(target=str(path), method="embedded")
     if changed is not None and path.is_dir():
         wanted = set(graphs)
+        diff: set[ox.Triple] = set()
+
+        def watched(quads: Iterable[ox.Quad]) -> set[ox.Triple]:
+            return {q.triple for q in quads if q.predicate.value in watch} if watch else set()
+
         with open_store(path) as store:
             for iri, data in changed.items():
                 quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+                before = watched(store.quads_for_pattern(None, None, None, ox.NamedNode(iri)))
+                diff |= before ^ watched(quads)
                 store.update(replace_graph_update(iri, triples_of(quads)))
                 report.loaded[iri] = len(quads)
             for g in list(store.named_graphs()):
                 if isinstance(g, ox.NamedNode) and g.value not in wanted:
+                    diff |= watched(store.quads_for_pattern(None, None, None, g))
                     store.remove_graph(g)
                     report.removed.append(g.value)
+        report.changed = diff if watch is not None else None
     else:
         fresh = path.with_name(f".{path.name}.new")
         old = path.with_name(f".{path.name}.old")

@@ -12,8 +12,30 @@ def test_benchmark_runs_end_to_end(tmp_path) -> None:
          str(tmp_path)], capture_output=True, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stderr
     for stage in ("kg build (all of the above)", "bound: pyoxigraph nq -> ttl",
-                  "kg build, one dossier edited", "ratios: kg/bound"):
+                  "kg build, one prose edit", "kg build, one successor edit", "ratios: kg/bound"):
         assert stage in proc.stdout
+    rows = [line for line in proc.stdout.splitlines() if "one successor edit" in line]
+    assert rows and all("corpus rules around the change" in row for row in rows), rows
+    rows = [line for line in proc.stdout.splitlines() if "one prose edit" in line]
+    assert rows and all("corpus rules kept" in row for row in rows), rows
+
+
+def test_the_benchmark_edits(tmp_path) -> None:
+    from kg.bench.__main__ import edit
+
+    other = tmp_path / "other.txt"
+    other.write_text("= Mars 4 =\n\n- Operator: X\n", "utf-8")
+    named = tmp_path / "named.txt"
+    named.write_text("= Mars 3 =\n\n- Next Mission: Mars 9\n\nProse.\n", "utf-8")
+    bare = tmp_path / "bare.txt"
+    bare.write_text("= Mars 5 =\n\nMars 5 No.1\n- Operator: Y\n\nProse.\n", "utf-8")
+    edit(named, "successor", other)
+    edit(bare, "successor", other)
+    assert named.read_text("utf-8") == "= Mars 3 =\n\n- Next Mission: Mars 4\n\nProse.\n"
+    assert bare.read_text("utf-8") == ("= Mars 5 =\n\nMars 5 No.1\n- Next Mission: Mars 4\n"
+                                       "- Operator: Y\n\nProse.\n")
+    edit(bare, "prose", other)
+    assert bare.read_text("utf-8").startswith("= Mars 5 =\n\nEdited. Mars 5 No.1\n")
 
 
 def test_peak_memory_counts_a_child_once_it_runs_its_own_program() -> None:
