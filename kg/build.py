@@ -370,7 +370,7 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
     # rules' results kept while no triple they read has changed.
     state_path = out / ".kg-cache" / "store.pickle"
     state = StoreState.load(state_path, code_version()) if cache else None
-    if state is not None and (state.path != str(store_dir) or not store_dir.is_dir()):
+    if state is not None and (state.path != os.path.realpath(store_dir) or not store_dir.is_dir()):
         state = None
     if store is not None or validate:
         started = time.perf_counter()
@@ -401,7 +401,8 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
                      "validate (store part)")
             result.timings[stage] = time.perf_counter() - started
         if cache:
-            StoreState(code_version(), str(store_dir), {d.graph: d.sig for d in result.done},
+            StoreState(code_version(), os.path.realpath(store_dir),
+                       {d.graph: d.sig for d in result.done},
                        corpus_key, corpus).save(state_path)
     if store is None:
         outcome.store = None

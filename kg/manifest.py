@@ -73,8 +73,9 @@ class Manifest:
 
     def open(self, targets: dict[str, Path]) -> Previous | None:
         """The previous files, opened for copying, if every one of them is still the file this
-        manifest describes."""
-        if {f: str(p) for f, p in targets.items()} != {f: p for f, (p, _i) in self.files.items()}:
+        manifest describes (the same path however it is spelt: relative, absolute)."""
+        if ({f: os.path.realpath(p) for f, p in targets.items()}
+                != {f: p for f, (p, _i) in self.files.items()}):
             return None
         fds: dict[str, int] = {}
         try:

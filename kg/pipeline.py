@@ -506,7 +506,7 @@ def _stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], 
         targets.setdefault("nq", db_path.parent / "build.nq")
         result.nquads = targets["nq"]
         key = hashlib.sha256(repr((code_version(), base, rendered, validate,
-                                   sorted((f, str(t)) for f, t in targets.items()))
+                                   sorted((f, os.path.realpath(t)) for f, t in targets.items()))
                                   ).encode()).hexdigest()
         manifest_path = db_path.parent / "manifest.pickle"
         manifest = Manifest.load(manifest_path, key) if tmp is None else None
@@ -942,7 +942,7 @@ def _manifest(key: str, targets: dict[str, Path], result: StreamResult,
     from array import array
 
     return Manifest(
-        key, {f: (str(p), identity(p.stat())) for f, p in targets.items()},
+        key, {f: (os.path.realpath(p), identity(p.stat())) for f, p in targets.items()},
         [d.graph for d in result.done], [d.sha for d in result.done],
         [d.sig for d in result.done], array("q", (d.quads for d in result.done)),
         [d.corpus for d in result.done], result.checks,

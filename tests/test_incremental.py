@@ -305,3 +305,16 @@ def test_the_corpus_rules_redone_around_random_edits_give_a_full_runs_results(
     assert around >= 6  # the others kept the rules' results (an edit that changed nothing)
     corpus_rules = {"NoPredecessorCycle", "SequenceAgrees", "PadBelongsToSite", "oneLabel"}
     assert any(rule in c for c in seen for rule in corpus_rules), seen  # results to compare
+
+
+def test_the_output_directory_spelt_otherwise_is_still_the_last_build(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``-o out`` and then ``-o /abs/path/out``: the same files, copied from, and the same store,
+    patched; not written and loaded afresh."""
+    monkeypatch.chdir(tmp_path)
+    build_to([corpus], "out", FORMATS, jobs=1)
+    _edit(corpus / ZOND_2, "890 kg", "891 kg")
+    again = _rebuild_equals_clean(corpus, (tmp_path / "out").resolve(), tmp_path)
+    assert again.result.copied == 11
+    assert "validate (corpus rules kept)" in again.result.timings
+    assert list(again.store.loaded) == [d.graph for d in again.result.done if d.title == "Zond 2"]
