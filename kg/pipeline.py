@@ -202,7 +202,7 @@ class Cache:
                             " WHERE a = part.sha AND b = part.sig)")
             self.db.execute("DELETE FROM used")
             self.db.executemany("INSERT OR IGNORE INTO used VALUES (?, '')",
-                                ((str(p),) for p in paths))
+                                ((os.path.abspath(p),) for p in paths))
             self.db.execute("DELETE FROM file WHERE NOT EXISTS (SELECT 1 FROM used"
                             " WHERE a = file.path)")
             self.db.execute("DELETE FROM used")
@@ -634,11 +634,12 @@ def _content_hash(path: str, known: dict[str, tuple[str, str]],
     except OSError as exc:
         return "", Problem("error", path, None, f"cannot read: {exc.strerror}")
     stat = ":".join(map(str, identity(st)))
-    if (seen := known.get(path)) is not None and seen[0] == stat:
+    key = os.path.abspath(path)  # the same file, however the folder was named
+    if (seen := known.get(key)) is not None and seen[0] == stat:
         return seen[1], None
     sha, problem = _hash_one(path)
     if problem is None and max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - 2 * 10**9:
-        hashed.append((path, stat, sha))
+        hashed.append((key, stat, sha))
     return sha, problem
 
 

@@ -10,6 +10,7 @@ import os
 import random
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -318,3 +319,19 @@ def test_the_output_directory_spelt_otherwise_is_still_the_last_build(
     assert again.result.copied == 11
     assert "validate (corpus rules kept)" in again.result.timings
     assert list(again.store.loaded) == [d.graph for d in again.result.done if d.title == "Zond 2"]
+
+
+def test_dossiers_named_by_another_path_are_not_read_again(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder named relatively, then absolutely: its files' hashes taken the first time stand."""
+    import kg.pipeline
+
+    time.sleep(2.1)  # a file changed in the last two seconds is hashed at every build
+    monkeypatch.chdir(tmp_path)
+    hashed: list[str] = []
+    real = kg.pipeline._hash_one
+    monkeypatch.setattr(kg.pipeline, "_hash_one", lambda p: (hashed.append(p), real(p))[1])
+    build_to([Path("in")], tmp_path / "out", ["nq"], jobs=1)
+    assert len(hashed) == 12
+    again = build_to([tmp_path / "in"], tmp_path / "out", ["nq"], jobs=1)
+    assert len(hashed) == 12 and again.result.copied == 12
