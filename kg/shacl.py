@@ -603,7 +603,7 @@ class Engine:
             again = {_nt(n) for n in nodes}
             results = [r for r in results if (r.shape, r.constraint) != key or r.focus not in again]
             for node in nodes:
-                if isinstance(node, ox.Literal) or node not in focus:
+                if node not in focus:  # (a literal too: sh:targetNode may name one)
                     continue
                 if isinstance(constraint, Shape):
                     results += self._count_on(constraint, node, store)

@@ -122,3 +122,30 @@ def test_redone_around_a_random_change_equals_the_whole_run(edges, flips) -> Non
     store = _store(after)
     ours = rules.validate_store_around(store, [_triple(t) for t in flips], previous)
     assert ours == rules.validate_store(store, core=True)
+
+
+def test_a_literal_focus_node_is_judged_again() -> None:
+    """A shape may target a literal (sh:targetNode): a change around it is judged again too."""
+    import rdflib
+
+    from kg.shacl import Engine
+
+    shapes = rdflib.Graph().parse(format="turtle", data='''
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix ex: <http://example.org/> .
+        ex:OneName a sh:NodeShape ; sh:targetNode "A" ; sh:sparql ex:NameOnce .
+        ex:NameOnce a sh:SPARQLConstraint ; sh:message "two nodes named {$this}" ; sh:select """
+            SELECT $this WHERE {
+                ?x <http://www.w3.org/2000/01/rdf-schema#label> $this .
+                ?y <http://www.w3.org/2000/01/rdf-schema#label> $this . FILTER (?x != ?y) }""" .
+    ''')
+    rules = Engine(shapes)
+    one = {("m1", LABEL, '"A"')}
+    two = one | {("m2", LABEL, '"A"')}
+    for before, after in ((one, two), (two, one)):
+        previous = rules.validate_store(_store(before), core=True)
+        store = _store(after)
+        expected = rules.validate_store(store, core=True)
+        assert rules.validate_store_around(store, [_triple(t) for t in before ^ after],
+                                           previous) == expected
+        assert expected or after == one
