@@ -96,11 +96,8 @@ def pattern_reach(edges: Iterable[tuple[Any, frozenset[str], float, Any]]) -> Re
             return None  # constants only: the same triple for every focus node
         if ds is not None and do is not None:
             through |= preds
-        if length != 1 and ds is not None and do is not None:
-            budget = min(ds, do) + length - 1
-            starts |= {(p, side, budget) for p in preds for side in (True, False)}
-        elif length != 1:
-            budget = (ds if do is None else do) + length - 1  # type: ignore[operator]
+        if length != 1:
+            budget = min(d for d in (ds, do) if d is not None) + length - 1
             starts |= {(p, side, budget) for p in preds for side in (True, False)}
         elif do is None or (ds is not None and ds <= do):
             starts |= {(p, True, ds) for p in preds}

@@ -553,9 +553,7 @@ class Engine:
                      f"HAVING (COUNT(DISTINCT ?v) > {int(arg)})")
             for row in store.query(query, use_default_graph_as_union=True):
                 if _id(row["this"]) in focus:
-                    out.append(ShaclResult(_nt(row["this"]), prop.path.text, None, prop.iri,
-                                           f"<{SH}MaxCountConstraintComponent>", prop.severity,
-                                           prop.message, prop.iri))
+                    out.append(_count_result(prop, row["this"]))
         return out
 
     def _sparql(self, shape: Shape, focus: set[Any] | _StoreFocus, store: ox.Store,
@@ -657,10 +655,14 @@ class Engine:
         assert prop.path is not None
         pred = ox.NamedNode(prop.path.steps[0][0])
         values = {q.object for q in store.quads_for_pattern(node, pred, None, None)}
-        return [ShaclResult(_nt(node), prop.path.text, None, prop.iri,
-                            f"<{SH}MaxCountConstraintComponent>", prop.severity, prop.message,
-                            prop.iri)
+        return [_count_result(prop, node)
                 for kind, arg in prop.checks if kind == "maxCount" and len(values) > arg]
+
+
+def _count_result(prop: Shape, node: Any) -> ShaclResult:
+    assert prop.path is not None
+    return ShaclResult(_nt(node), prop.path.text, None, prop.iri,
+                       f"<{SH}MaxCountConstraintComponent>", prop.severity, prop.message, prop.iri)
 
 
 def _sparql_result(shape: Shape, constraint: tuple[str, str, str, str], row: Any

@@ -152,7 +152,9 @@ def edit(path: Path, kind: str, other: Path) -> None:
     if kind == "prose":
         text = text.replace("\n\n", "\n\nEdited. ", 1)
     else:
-        title = other.read_text("utf-8").split("\n", 1)[0].strip("= ")
+        from kg.dossier import read
+
+        title = read(other).title
         line = f"- Next Mission: {title}"
         if re.search(r"^- Next Mission:", text, re.M):
             text = re.sub(r"^- Next Mission:.*$", lambda _m: line, text, count=1, flags=re.M)
