@@ -220,8 +220,10 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 
 def write_outputs(result: BuildResult, out_dir: str | Path,
-                  formats: Sequence[str] = DEFAULT_FORMATS, stem: str = "kg") -> list[Path]:
-    """Write the dataset in each format, plus ``report.json``; return the paths written."""
+                  formats: Sequence[str] = DEFAULT_FORMATS, stem: str = "kg",
+                  report: str | Path | None = None) -> list[Path]:
+    """Write the dataset in each format, plus the build report (``report``, default
+    ``report.json`` beside them); return the paths written."""
     from .chunks import Layout, keyed, render, write_parts
 
     out = Path(out_dir)
@@ -232,12 +234,10 @@ def write_outputs(result: BuildResult, out_dir: str | Path,
     parts = (render(g, keyed(graphs[g]), names, layout) for g in order)
     targets = {n: out / f"{stem}.{get_format(n).extension}" for n in names}
     write_parts(parts, order, targets, layout)
-    written = list(targets.values())
-    report = out / "report.json"
-    with atomic_write(report) as fh:
+    report_path = Path(report) if report is not None else out / "report.json"
+    with atomic_write(report_path) as fh:
         fh.write(report_json(result.report()))
-    written.append(report)
-    return written
+    return [*targets.values(), report_path]
 
 
 @dataclass
@@ -306,51 +306,51 @@ class build_lock:  # noqa: N801 - used like open()
 
 
 def _validate_on(store_dir: Path, result: Any, graphs: int, corpus: list[Any] | None,
-                 around: tuple[set[Any], list[Any]] | None = None, reaches: Any = None
-                 ) -> tuple[Any, list[Any]]:
+                 around: tuple[set[Any], list[Any]] | None = None, reaches: Any = None,
+                 sigs: dict[str, str] | None = None, known: Any = None
+                 ) -> tuple[Any, list[Any], Any]:
     """Validation of a streamed build on its store, the corpus rules' results run now unless
     given, or, with ``around`` (the triples the store's update changed, the results before it),
-    again only where the change can alter them. The store is open only within this function: a
+    again only where the change can alter them. Their results are located in the dossiers
+    again unless ``known`` (the last build's :class:`kg.manifest.Located`) was taken from the
+    same graphs, by their signatures ``sigs``. The store is open only within this function: a
     frame that outlives its call (one kept by an exception's traceback, say) would otherwise
     hold its lock."""
-    from .shacl import engine
+    from .manifest import Located
     from .store import open_store
-    from .validate import corpus_results, validate_store
+    from .validate import corpus_results, involved_graphs, locate_corpus, validate_store
 
     with open_store(store_dir) as db:
         if corpus is None and around is not None:
+            from .shacl import engine
+
             corpus = engine("corpus").validate_store_around(db, *around, reaches)
         elif corpus is None:
             corpus = corpus_results(db)
+        involved = involved_graphs(db, corpus)
+        taken = {g: (sigs or {}).get(g, "") for g in involved}
+        if known is not None and known.graphs == taken and all(r in known.findings
+                                                                  for r in corpus):
+            located = {r: known.findings[r] for r in corpus}
+        else:
+            located = locate_corpus(db, corpus, involved)
         report = validate_store(db, result.shacl, result.findings, graphs, result.triples,
-                                [str(p) for p in result.errors], corpus)
-    return report, corpus
+                                [str(p) for p in result.errors], corpus, located)
+    return report, corpus, Located(taken, located)
 
 
 def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: Sequence[str],
               base: str, jobs: int | None, cache: bool, validate: bool, store: str | Path | None,
               progress: Any, report: str | Path | None) -> BuildOutcome:
-    from .pipeline import stream_build
+    from .pipeline import fewer_collections, stream_build
 
     check_base(base)
     out = Path(out_dir)
     names = [get_format(n).name for n in formats]
-    if paths and any(str(p) == "-" for p in paths):
-        result: Any = build(paths, base)
-        files = write_outputs(result, out, names)[:-1]
-        nquads = None
-    else:
-        dossier_paths = bundled_seeds() if not paths else find_dossiers(paths)
-        result = stream_build(dossier_paths, out, names, base, jobs, cache, progress,
-                              validate=validate)
-        files = result.written
-        nquads = result.nquads
-    report_path = Path(report) if report is not None else out / "report.json"
-    with atomic_write(report_path) as fh:
-        fh.write(report_json(result.report()))
-    files.append(report_path)
-    outcome = BuildOutcome(result, files)
-    if nquads is None:  # standard input: everything in memory
+    if paths and any(str(p) == "-" for p in paths):  # standard input: everything in memory
+        result = build(paths, base)
+        files = write_outputs(result, out, names, report=report)
+        outcome = BuildOutcome(result, files)
         if validate:
             from .validate import validate as run_validation
 
@@ -360,6 +360,28 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
 
             outcome.store = load_build_result(result.quads, out / store)
         return outcome
+    dossier_paths = bundled_seeds() if not paths else find_dossiers(paths)
+    # The files' threads go on copying and syncing while the store is updated and the graph
+    # validated; the files are in place when this returns.
+    streamed = stream_build(dossier_paths, out, names, base, jobs, cache, progress,
+                            validate=validate, finish_later=True)
+    try:
+        with fewer_collections():  # (the build's objects are many, and live to its end)
+            return _finish_build(streamed, out, report, validate, store, cache)
+    finally:
+        streamed.close()
+
+
+def _finish_build(result: Any, out: Path, report: str | Path | None, validate: bool,
+                  store: str | Path | None, cache: bool) -> BuildOutcome:
+    """After a streamed build: the report, the store brought up to date, the validation."""
+    files = result.written
+    nquads = result.nquads
+    report_path = Path(report) if report is not None else out / "report.json"
+    with atomic_write(report_path) as fh:
+        fh.write(report_json(result.report()))
+    files.append(report_path)
+    outcome = BuildOutcome(result, files)
     from .manifest import StoreState
     from .pipeline import FRESH_LIMIT, code_version, graph_nquads
     from .store import sync_build
@@ -378,6 +400,8 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
         if state is not None:
             redo = [d for d in result.done if state.sigs.get(d.graph) != d.sig]
             changed = graph_nquads(out, redo) if len(redo) <= FRESH_LIMIT else None
+        if changed is None:
+            result.complete()  # the store is loaded afresh from the N-Quads file
         state_path.unlink(missing_ok=True)  # the store changes now; no state until it is done
         # The triples the corpus rules read that the update changes: their results before it
         # are then redone only around those (when the last build validated).
@@ -386,24 +410,24 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
         outcome.store = sync_build(store_dir, nquads, graphs, changed,
                                    None if watch is None else frozenset(p[1:-1] for p in watch))
         result.timings["load"] = time.perf_counter() - started
-        corpus_key, corpus = "", []
+        corpus_key, corpus, located = "", [], None
+        sigs = {d.graph: d.sig for d in result.done}
         if validate:
             started = time.perf_counter()
             corpus_key = result.corpus_key()
             reused = state is not None and state.corpus_key == corpus_key
             delta = outcome.store.changed
             around = None if reused or state is None or delta is None else (delta, state.corpus)
-            outcome.validation, corpus = _validate_on(
+            outcome.validation, corpus, located = _validate_on(
                 store_dir, result, len(graphs), state.corpus if state and reused else None,
-                around, result.reaches)
+                around, result.reaches, sigs, state.located if state else None)
             stage = ("validate (corpus rules kept)" if reused else
                      "validate (corpus rules around the change)" if around else
                      "validate (store part)")
             result.timings[stage] = time.perf_counter() - started
         if cache:
-            StoreState(code_version(), os.path.realpath(store_dir),
-                       {d.graph: d.sig for d in result.done},
-                       corpus_key, corpus).save(state_path)
+            StoreState(code_version(), os.path.realpath(store_dir), sigs, corpus_key, corpus,
+                       located).save(state_path)
     if store is None:
         outcome.store = None
     return outcome

@@ -18,6 +18,7 @@ from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -475,8 +476,43 @@ def write_parts(parts: Iterable[Part | Reuse | Drop], graphs: Sequence[str],
 
     Files appear atomically: each is written to a temporary file renamed into place at the end.
     """
-    from contextlib import ExitStack
+    writing = start_writing(parts, graphs, targets, layout, previous)
+    writing.complete()
+    return writing.assembler
 
+
+class Writing:
+    """Output files whose parts are all given, still being written, copied and synced by their
+    threads: :meth:`complete` waits for them and renames the files into place, :meth:`abandon`
+    gives them up (the previous files stay). Meanwhile the caller can go on with other work."""
+
+    def __init__(self, stack: ExitStack, assembler: Assembler, syncs: list[Future[None]]):
+        self.assembler = assembler
+        self._stack = stack
+        self._syncs = syncs
+
+    def complete(self) -> None:
+        with self._stack:  # what fails here removes the temporary files
+            for future in self._syncs:
+                future.result()
+
+    def abandon(self) -> None:
+        try:
+            with self._stack:
+                raise _Abandoned
+        except _Abandoned:
+            pass
+
+
+class _Abandoned(Exception):
+    pass
+
+
+def start_writing(parts: Iterable[Part | Reuse | Drop], graphs: Sequence[str],
+                  targets: dict[str, Path], layout: Layout,
+                  previous: Previous | None = None) -> Writing:
+    """:func:`write_parts`, returning once every part is handed to the files' threads; the
+    files are in place when :meth:`Writing.complete` returns."""
     from .export import atomic_write
 
     with ExitStack() as stack:
@@ -493,6 +529,6 @@ def write_parts(parts: Iterable[Part | Reuse | Drop], graphs: Sequence[str],
         assembler.finish()
         # Every file to disk at once (each ``atomic_write`` then finds nothing to sync): the
         # disk gets every file's writes together instead of one file's after another.
-        for future in [sink.sync() for sink in assembler.sinks.values()]:
-            future.result()
-    return assembler
+        syncs = [sink.sync() for sink in assembler.sinks.values()]
+        return Writing(stack.pop_all(), assembler, syncs)
+    raise AssertionError("unreachable")  # (for type checkers: ExitStack may swallow)

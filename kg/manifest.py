@@ -92,6 +92,16 @@ class Manifest:
 
 
 @dataclass
+class Located:
+    """The corpus rules' results located in their dossiers (:func:`kg.validate.locate_corpus`),
+    with the signature of each graph that was read to locate them: while those graphs are the
+    same, so are the findings."""
+
+    graphs: dict[str, str]  # graph -> part signature
+    findings: dict[Any, Any]  # ShaclResult -> Finding
+
+
+@dataclass
 class StoreState:
     """Which version of each dossier graph a build's store holds, and the corpus rules' results
     over it (with the digest of the triples they read)."""
@@ -101,6 +111,7 @@ class StoreState:
     sigs: dict[str, str]  # graph -> part signature
     corpus_key: str = ""
     corpus: list[Any] = field(default_factory=list)
+    located: Located | None = None  # the corpus results located in their dossiers
 
     @classmethod
     def load(cls, path: Path, key: str) -> StoreState | None:

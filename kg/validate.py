@@ -572,8 +572,7 @@ def _lexical(nt: str) -> str:
     """The lexical form of an N-Triples literal (or the IRI of an IRI)."""
     if nt.startswith("<"):
         return nt[1:-1]
-    term = _term(nt)
-    return str(term)
+    return next(ox.parse(f"<urn:s> <urn:p> {nt} .", format=ox.RdfFormat.N_TRIPLES)).object.value
 
 
 # ---------------------------------------------------------------------------- entry points
@@ -617,30 +616,49 @@ def corpus_results(store: ox.Store) -> list[ShaclResult]:
 def validate_store(store: ox.Store, dossier_results: Iterable[ShaclResult],
                    dossier_findings: Iterable[Finding], graphs: int, triples: int,
                    problems: Sequence[str] = (),
-                   corpus: Sequence[ShaclResult] | None = None) -> Report:
+                   corpus: Sequence[ShaclResult] | None = None,
+                   located: Mapping[ShaclResult, Finding] | None = None) -> Report:
     """Finish a streaming build's validation on its store.
 
     The build's workers ran the per-dossier shapes and located their results; the corpus rules
     run here (unless their ``corpus`` results are given), once, over the store's union of named
-    graphs, and only the named graphs their results point into are read to locate them.
+    graphs, and their results are located (unless ``located`` holds them, see
+    :func:`locate_corpus`).
     """
     if corpus is None:
         corpus = corpus_results(store)
+    if located is None:
+        located = locate_corpus(store, corpus, involved_graphs(store, corpus))
+    where = {r: f for r, f in zip(dossier_results, dossier_findings, strict=True)}
+    for r in corpus:
+        where.setdefault(r, located[r])
+    ordered = sorted(where, key=result_key)
+    return Report([where[r] for r in ordered], graphs=graphs, triples=triples,
+                  problems=list(problems), results=ordered)
+
+
+def involved_graphs(store: ox.Store, corpus: Iterable[ShaclResult]) -> set[str]:
+    """The named graphs that say something about a result's focus node or value: where
+    :func:`locate_corpus` looks."""
     involved: set[str] = set()
     for r in corpus:
         for node in (r.focus, r.value):
             if node and node.startswith("<"):
                 q = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} }}"
                 involved.update(row["g"].value for row in store.query(q))
-    subset: Graphs = {g: list(store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
-                      for g in sorted(involved)}
-    prov = Provenance(subset)
-    located = {r: f for r, f in zip(dossier_results, dossier_findings, strict=True)}
-    for r in corpus:
-        located.setdefault(r, prov.finding(r))
-    ordered = sorted(located, key=result_key)
-    return Report([located[r] for r in ordered], graphs=graphs, triples=triples,
-                  problems=list(problems), results=ordered)
+    return involved
+
+
+def locate_corpus(store: ox.Store, corpus: Iterable[ShaclResult],
+                  involved: Iterable[str]) -> dict[ShaclResult, Finding]:
+    """The corpus rules' results located in their dossiers, from the ``involved`` graphs
+    alone: while those graphs hold the same triples, the findings are the same."""
+    # (As N-Triples lines, which the store writes itself: term objects would cost a Python
+    # object per attribute.)
+    lines = {g: store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
+             .decode("utf-8").splitlines() for g in sorted(involved)}
+    prov = Provenance.from_lines(lines)
+    return {r: prov.finding(r) for r in corpus}
 
 
 def validate_whole(graphs: Graphs) -> tuple[bool, list[ShaclResult]]:

@@ -47,6 +47,25 @@ def test_build_formats_and_output_dir(run, tmp_path: Path) -> None:
     assert (tmp_path / "o2" / "store").is_dir()
 
 
+@pytest.mark.parametrize("store", [[], ["--no-store"]])
+def test_build_without_cache_or_n_quads_still_loads_and_validates(run, tmp_path: Path,
+                                                                   store: list[str]) -> None:
+    """Without the cache, the N-Quads the store is loaded from (when they are not an output)
+    live in a scratch directory until the build is done, then go."""
+    result = run("build", "--no-cache", "-f", "ttl", "-o", "o3", *store)
+    assert result.exit_code == 0, result.output
+    assert "12 dossiers" in result.output
+    out = tmp_path / "o3"
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == ["kg.ttl", "report.json"]
+    assert not [p for p in out.rglob("*") if p.name.startswith(".kg-cache-")]
+    if not store:
+        import pyoxigraph as ox
+
+        db = ox.Store.read_only(str(out / "store"))
+        assert len(list(db.named_graphs())) == 12
+        del db
+
+
 def test_unknown_format_is_a_usage_error(run) -> None:
     result = run("build", "--format", "yaml")
     assert result.exit_code == 2 and "unknown format 'yaml'" in result.output

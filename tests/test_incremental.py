@@ -126,6 +126,38 @@ def test_a_removed_dossier_changes_the_verdict_on_the_mission_naming_it(
     assert "mars-2" not in _rule_foci(again, "SequenceAgrees")
 
 
+MARS_2 = "008_ecbb1391f9b2d7e7.txt"
+
+
+def test_corpus_results_are_located_again_when_their_dossiers_change(
+        corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    """The corpus rules' results keep their place in the dossiers from the last build while the
+    dossiers that place them are the same (an edit elsewhere), and are placed again when one of
+    them changes: here a line put into Mars 2's infobox moves the lines a warning cites."""
+    import kg.validate
+
+    out = tmp_path / "out"
+    _edit(corpus / MARS_3, "- Previous Mission: Mars 2", "- Previous Mission: Kosmos 419")
+    first = build_to([corpus], out, FORMATS, jobs=1)
+    warned = [f for f in first.validation.findings if "SequenceAgrees" in f.constraint]
+    assert warned and {f.file for f in warned} >= {MARS_2}
+    calls = []
+    locate = kg.validate.locate_corpus
+    monkeypatch.setattr(kg.validate, "locate_corpus", lambda *a: calls.append(a) or locate(*a))
+
+    _edit(corpus / ZOND_2, "890 kg", "891 kg")  # not where the warnings are placed
+    again = _rebuild_equals_clean(corpus, out, tmp_path)
+    assert "validate (corpus rules kept)" in again.result.timings
+    assert len(calls) == 1  # (the clean build's)
+
+    _edit(corpus / MARS_2, "- Mission Type:", "- Spacecraft Type: 4M\n- Mission Type:")
+    moved = _rebuild_equals_clean(corpus, out, tmp_path)
+    assert len(calls) == 3  # this build's, and the clean one's
+    lines = {f.lines for f in moved.validation.findings
+             if "SequenceAgrees" in f.constraint and f.file == MARS_2}
+    assert lines and lines != {f.lines for f in warned if f.file == MARS_2}
+
+
 def test_added_and_removed_dossiers(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     build_to([corpus], out, FORMATS, jobs=1)

@@ -53,6 +53,20 @@ def test_streaming_build_writes_the_same_bytes(corpus: Path, tmp_path: Path, job
     _same(tmp_path / "mem", tmp_path / "stream")
 
 
+def test_files_finished_later_are_in_place_once_complete(corpus: Path, tmp_path: Path) -> None:
+    """``finish_later``: the build returns with the files still being written (the store and
+    the validation go on meanwhile); they are in place, the same bytes, once it completes."""
+    paths = find_dossiers([corpus])
+    now = stream_build(paths, tmp_path / "now", ALL, DEFAULT_BASE, jobs=1)
+    later = stream_build(paths, tmp_path / "later", ALL, DEFAULT_BASE, jobs=1, finish_later=True)
+    assert not list((tmp_path / "later").glob("kg.*"))  # not renamed into place yet
+    assert later.written and not any(p.exists() for p in later.written)
+    later.close()
+    _same(tmp_path / "now", tmp_path / "later")
+    assert (tmp_path / "later/.kg-cache/manifest.pickle").is_file()
+    assert now.timings.keys() == later.timings.keys()
+
+
 def test_a_file_named_twice_is_built_once(corpus: Path, tmp_path: Path,
                                          workers_map: None) -> None:
     paths = find_dossiers([corpus])
