@@ -375,15 +375,30 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
 def _finish_build(result: Any, out: Path, report: str | Path | None, validate: bool,
                   store: str | Path | None, cache: bool) -> BuildOutcome:
     """After a streamed build: the report, the store brought up to date, the validation."""
-    files = result.written
-    nquads = result.nquads
+    from concurrent.futures import ThreadPoolExecutor
+
     report_path = Path(report) if report is not None else out / "report.json"
-    with atomic_write(report_path) as fh:
-        fh.write(report_json(result.report()))
-    files.append(report_path)
-    outcome = BuildOutcome(result, files)
+    text = report_json(result.report())
+    # The report is written on a thread: syncing it waits for the output files' syncs.
+    with ThreadPoolExecutor(1, thread_name_prefix="kg-report") as writer:
+        written = writer.submit(_write_report, report_path, text)
+        outcome = _store_and_validate(result, out, validate, store, cache)
+        written.result()
+    outcome.files.append(report_path)
+    return outcome
+
+
+def _write_report(path: Path, text: bytes) -> None:
+    with atomic_write(path) as fh:
+        fh.write(text)
+
+
+def _store_and_validate(result: Any, out: Path, validate: bool, store: str | Path | None,
+                        cache: bool) -> BuildOutcome:
+    nquads = result.nquads
+    outcome = BuildOutcome(result, list(result.written))
     from .manifest import StoreState
-    from .pipeline import FRESH_LIMIT, code_version, graph_nquads
+    from .pipeline import FRESH_LIMIT, code_version
     from .store import sync_build
 
     graphs = [d.graph for d in result.done]
@@ -399,7 +414,8 @@ def _finish_build(result: Any, out: Path, report: str | Path | None, validate: b
         changed = None
         if state is not None:
             redo = [d for d in result.done if state.sigs.get(d.graph) != d.sig]
-            changed = graph_nquads(out, redo) if len(redo) <= FRESH_LIMIT else None
+            changed = result.graph_nquads(redo) if len(redo) <= FRESH_LIMIT else None
+        result.release_cache()
         if changed is None:
             result.complete()  # the store is loaded afresh from the N-Quads file
         state_path.unlink(missing_ok=True)  # the store changes now; no state until it is done

@@ -393,6 +393,7 @@ class StreamResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     _pending: Callable[..., None] | None = field(default=None, repr=False)  # see complete()
     _scratch: Any = field(default=None, repr=False)  # a build without cache: its scratch dir
+    _cache_path: Path | None = field(default=None, repr=False)
 
     def complete(self) -> None:
         """Wait until the output files are in place (``stream_build(finish_later=True)``
@@ -400,6 +401,24 @@ class StreamResult:
         pending, self._pending = self._pending, None
         if pending is not None:
             pending()
+
+    def graph_nquads(self, done: Sequence[Done]) -> dict[str, bytes] | None:
+        """The N-Quads of these dossiers' graphs, from the build's cache (None when one of
+        them is not there), read before :meth:`release_cache`."""
+        pending = self._pending
+        if pending is not None and pending.cache is not None and pending.closing is None:
+            return _graph_nquads(pending.cache, done)
+        db = Cache(self._cache_path)
+        try:
+            return _graph_nquads(db, done)
+        finally:
+            db.close()
+
+    def release_cache(self) -> None:
+        """Let the build's connection to its cache go, closing it on a thread (with
+        ``stream_build(finish_later=True)``; :meth:`complete` waits for it)."""
+        if self._pending is not None:
+            self._pending.release_cache()
 
     def close(self) -> None:
         """Complete the files and remove the scratch directory of a build without cache."""
@@ -516,7 +535,7 @@ def _stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], 
         Path(tmp.name) / "cache.sqlite"
     cache_db = Cache(db_path)
     paths = list(dict.fromkeys(paths))  # a file named twice is built once
-    result = StreamResult(base, [str(p) for p in paths])
+    result = StreamResult(base, [str(p) for p in paths], _cache_path=db_path)
     # One pool for both phases, forked before the corpus is read: each worker starts as small
     # as this process is now, however large the corpus (a later fork would copy, page by page
     # as the worker allocates, everything the corpus index left behind here).
@@ -572,11 +591,7 @@ def _stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], 
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         if finished:
-            # Closing moves SQLite's write-ahead log into the database and syncs it, and the
-            # system makes that sync wait for the output files' (0.35 s of a one-edit rebuild
-            # at 10k): on a thread, while the build goes on.
-            finish.closing = threading.Thread(target=cache_db.close, name="kg-close-cache")
-            finish.closing.start()
+            finish.cache = cache_db  # open still: see StreamResult.release_cache
         else:
             cache_db.close()
         if tmp is not None and not finished:
@@ -598,10 +613,20 @@ class _Finish:
     key: str
     targets: dict[str, Path]
     manifest_path: Path | None  # None: no cache, no manifest
-    closing: threading.Thread | None = None  # closing the cache
+    cache: Cache | None = None  # the build's connection to its cache, until released
+    closing: threading.Thread | None = None  # closing it
+
+    def release_cache(self) -> None:
+        # Closing moves SQLite's write-ahead log into the database and syncs it, and the system
+        # makes that sync wait for the output files' (0.35 s of a one-edit rebuild at 10k): on
+        # a thread, while the build goes on.
+        if self.cache is not None and self.closing is None:
+            self.closing = threading.Thread(target=self.cache.close, name="kg-close-cache")
+            self.closing.start()
 
     def __call__(self, complete: bool = True) -> None:
         started = time.perf_counter()
+        self.release_cache()
         try:
             if complete:
                 self.writing.complete()
@@ -1030,20 +1055,14 @@ def _manifest(key: str, targets: dict[str, Path], result: StreamResult,
         assembler.tail_triples, assembler.tail_types)
 
 
-def graph_nquads(out_dir: Path, done: Sequence[Done]) -> dict[str, bytes] | None:
-    """The N-Quads of these dossiers' graphs, from the build cache of ``out_dir`` (None when
-    one of them is not there)."""
-    db = Cache(out_dir / ".kg-cache" / "cache.sqlite")
-    try:
-        found: dict[str, bytes] = {}
-        for d in done:
-            part = db.part(d.sha, d.sig)
-            if part is None or "nq" not in part.data:
-                return None
-            found[d.graph] = part.data["nq"]
-        return found
-    finally:
-        db.close()
+def _graph_nquads(db: Cache, done: Sequence[Done]) -> dict[str, bytes] | None:
+    found: dict[str, bytes] = {}
+    for d in done:
+        part = db.part(d.sha, d.sig)
+        if part is None or "nq" not in part.data:
+            return None
+        found[d.graph] = part.data["nq"]
+    return found
 
 
 def _unpack(data: bytes) -> Part:

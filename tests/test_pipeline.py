@@ -61,7 +61,9 @@ def test_files_finished_later_are_in_place_once_complete(corpus: Path, tmp_path:
     later = stream_build(paths, tmp_path / "later", ALL, DEFAULT_BASE, jobs=1, finish_later=True)
     assert not list((tmp_path / "later").glob("kg.*"))  # not renamed into place yet
     assert later.written and not any(p.exists() for p in later.written)
+    before = later.graph_nquads(later.done[:2])  # through the build's own connection
     later.close()
+    assert later.graph_nquads(later.done[:2]) == before and len(before) == 2
     _same(tmp_path / "now", tmp_path / "later")
     assert (tmp_path / "later/.kg-cache/manifest.pickle").is_file()
     assert now.timings.keys() == later.timings.keys()
