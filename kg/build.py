@@ -306,9 +306,8 @@ class build_lock:  # noqa: N801 - used like open()
 
 
 def _validate_on(store_dir: Path, result: Any, graphs: int, corpus: list[Any] | None,
-                 around: tuple[set[Any], list[Any]] | None = None, reaches: Any = None,
-                 sigs: dict[str, str] | None = None, known: Any = None
-                 ) -> tuple[Any, list[Any], Any]:
+                 around: tuple[set[Any], list[Any]] | None, reaches: Any,
+                 sigs: dict[str, str], known: Any) -> tuple[Any, list[Any], Any]:
     """Validation of a streamed build on its store, the corpus rules' results run now unless
     given, or, with ``around`` (the triples the store's update changed, the results before it),
     again only where the change can alter them. Their results are located in the dossiers
@@ -328,7 +327,7 @@ def _validate_on(store_dir: Path, result: Any, graphs: int, corpus: list[Any] | 
         elif corpus is None:
             corpus = corpus_results(db)
         involved = involved_graphs(db, corpus)
-        taken = {g: (sigs or {}).get(g, "") for g in involved}
+        taken = {g: sigs.get(g, "") for g in involved}
         if known is not None and known.graphs == taken and all(r in known.findings
                                                                   for r in corpus):
             located = {r: known.findings[r] for r in corpus}
@@ -342,7 +341,7 @@ def _validate_on(store_dir: Path, result: Any, graphs: int, corpus: list[Any] | 
 def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: Sequence[str],
               base: str, jobs: int | None, cache: bool, validate: bool, store: str | Path | None,
               progress: Any, report: str | Path | None) -> BuildOutcome:
-    from .pipeline import fewer_collections, stream_build
+    from .pipeline import stream_build
 
     check_base(base)
     out = Path(out_dir)
@@ -366,8 +365,7 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
     streamed = stream_build(dossier_paths, out, names, base, jobs, cache, progress,
                             validate=validate, finish_later=True)
     try:
-        with fewer_collections():  # (the build's objects are many, and live to its end)
-            return _finish_build(streamed, out, report, validate, store, cache)
+        return _finish_build(streamed, out, report, validate, store, cache)
     finally:
         streamed.close()
 

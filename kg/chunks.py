@@ -530,5 +530,5 @@ def start_writing(parts: Iterable[Part | Reuse | Drop], graphs: Sequence[str],
         # Every file to disk at once (each ``atomic_write`` then finds nothing to sync): the
         # disk gets every file's writes together instead of one file's after another.
         syncs = [sink.sync() for sink in assembler.sinks.values()]
-        return Writing(stack.pop_all(), assembler, syncs)
-    raise AssertionError("unreachable")  # (for type checkers: ExitStack may swallow)
+        writing = Writing(stack.pop_all(), assembler, syncs)
+    return writing
