@@ -325,7 +325,7 @@ def _validate_on(store_dir: Path, result: Any, graphs: int, corpus: list[Any] | 
 
             corpus = engine("corpus").validate_store_around(db, *around, reaches)
         elif corpus is None:
-            corpus = corpus_results(db)
+            corpus = corpus_results(db, result.jobs)
         involved = involved_graphs(db, corpus)
         taken = {g: sigs.get(g, "") for g in involved}
         if known is not None and known.graphs == taken and all(r in known.findings

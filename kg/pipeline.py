@@ -391,6 +391,7 @@ class StreamResult:
     copied: int = 0  # parts copied from the previous build's files
     signed: int = 0  # part signatures computed (the others were kept from the last build)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    jobs: int = 1  # the worker processes the build ran (the store's checks take as many threads)
     _pending: Callable[..., None] | None = field(default=None, repr=False)  # see complete()
     _scratch: Any = field(default=None, repr=False)  # a build without cache: its scratch dir
     _cache_path: Path | None = field(default=None, repr=False)
@@ -535,7 +536,7 @@ def _stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], 
         Path(tmp.name) / "cache.sqlite"
     cache_db = Cache(db_path)
     paths = list(dict.fromkeys(paths))  # a file named twice is built once
-    result = StreamResult(base, [str(p) for p in paths], _cache_path=db_path)
+    result = StreamResult(base, [str(p) for p in paths], jobs=jobs, _cache_path=db_path)
     # One pool for both phases, forked before the corpus is read: each worker starts as small
     # as this process is now, however large the corpus (a later fork would copy, page by page
     # as the worker allocates, everything the corpus index left behind here).

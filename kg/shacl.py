@@ -13,10 +13,10 @@ from __future__ import annotations
 import gc
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache, cached_property, lru_cache
+from functools import cache, cached_property, lru_cache, partial
 from typing import Any
 
 import pyoxigraph as ox
@@ -511,24 +511,35 @@ class Engine:
                 results.update(self._sparql(shape, set(focus), data.store()))
         return sorted(results, key=result_key)
 
-    def validate_store(self, store: ox.Store, core: bool = False) -> list[ShaclResult]:
+    def validate_store(self, store: ox.Store, core: bool = False, jobs: int = 1
+                       ) -> list[ShaclResult]:
         """Run the SPARQL constraints (and, with ``core``, the count constraints) on a store's
-        union of named graphs: one query per constraint, however many dossiers it holds.
+        union of named graphs: one query per constraint, however many dossiers it holds, up to
+        ``jobs`` of them side by side (pyoxigraph evaluates a query without Python's lock).
 
         Raises :class:`Unsupported` for a core constraint that has no SPARQL form here.
         """
-        results: set[ShaclResult] = set()
+        runs: list[Callable[[], list[ShaclResult]]] = []
         for shape in self.roots:
             if not shape.sparql and not core:
                 continue
-            focus = _StoreFocus(shape, store)
-            if shape.sparql:
-                results.update(self._sparql(shape, focus, store))
+            if core and (shape.checks or shape.closed is not None):
+                raise Unsupported(f"node constraints of {shape.iri} on a store")
+            runs += [partial(self._sparql, shape, _StoreFocus(shape, store), store, [c])
+                     for c in shape.sparql]
             if core:
-                if shape.checks or shape.closed is not None:
-                    raise Unsupported(f"node constraints of {shape.iri} on a store")
-                for prop in shape.properties:
-                    results.update(self._store_counts(prop, focus, store))
+                runs += [partial(self._store_counts, prop, _StoreFocus(shape, store),
+                                           store) for prop in shape.properties]
+        results: set[ShaclResult] = set()
+        if jobs > 1 and len(runs) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(jobs, len(runs)), thread_name_prefix="kg-rules") as pool:
+                for found in pool.map(lambda run: run(), runs):
+                    results.update(found)
+        else:
+            for run in runs:
+                results.update(run())
         return sorted(results, key=result_key)
 
     def _store_counts(self, prop: Shape, focus: _StoreFocus, store: ox.Store

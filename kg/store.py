@@ -617,6 +617,7 @@ def sync_build(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
         old = path.with_name(f".{path.name}.old")
         for leftover in (fresh, old):
             shutil.rmtree(leftover, ignore_errors=True)
+        path.parent.mkdir(parents=True, exist_ok=True)  # --store a/b: a need not exist yet
         store = ox.Store(str(fresh))
         _bulk_load(store, Path(nquads))
         store.flush()

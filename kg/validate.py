@@ -606,11 +606,12 @@ def validate_graphs(graphs: Graphs, mapper: Callable[..., Iterable[list[ShaclRes
                   triples=triples, problems=list(problems), results=ordered)
 
 
-def corpus_results(store: ox.Store) -> list[ShaclResult]:
-    """The corpus rules (``shapes/corpus.ttl``) over a store's union of named graphs."""
+def corpus_results(store: ox.Store, jobs: int = 1) -> list[ShaclResult]:
+    """The corpus rules (``shapes/corpus.ttl``) over a store's union of named graphs, up to
+    ``jobs`` rules side by side."""
     from .shacl import engine as compiled
 
-    return compiled("corpus").validate_store(store, core=True)
+    return compiled("corpus").validate_store(store, core=True, jobs=jobs)
 
 
 def validate_store(store: ox.Store, dossier_results: Iterable[ShaclResult],

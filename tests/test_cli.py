@@ -66,6 +66,18 @@ def test_build_without_cache_or_n_quads_still_loads_and_validates(run, tmp_path:
         del db
 
 
+def test_store_in_a_directory_not_yet_there_is_created(run, tmp_path: Path) -> None:
+    """``--store stores/kg`` names a directory whose parent does not exist yet (RocksDB would
+    not make it: 'While mkdir if missing: ... No such file or directory')."""
+    result = run("build", "-o", "o4", "--store", "stores/kg")
+    assert result.exit_code == 0, result.output
+    import pyoxigraph as ox
+
+    db = ox.Store.read_only(str(tmp_path / "o4" / "stores" / "kg"))
+    assert len(list(db.named_graphs())) == 12
+    del db
+
+
 def test_unknown_format_is_a_usage_error(run) -> None:
     result = run("build", "--format", "yaml")
     assert result.exit_code == 2 and "unknown format 'yaml'" in result.output
