@@ -60,7 +60,7 @@ def main() -> None:
 @click.option("--base", default=DEFAULT_BASE, show_default=True,
               help="Base IRI for the resources kg mints.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes.  [default: all cores]")
+              help="Worker processes, and threads for the corpus rules.  [default: all cores]")
 @click.option("--store", "store_dir", default="store", show_default=True,
               help="Embedded store to load, relative to the output directory.")
 @click.option("--no-store", is_flag=True, help="Do not load the embedded store.")
