@@ -35,7 +35,33 @@ def test_the_benchmark_edits(tmp_path) -> None:
     assert bare.read_text("utf-8") == ("= Mars 5 =\n\nMars 5 No.1\n- Next Mission: Mars 4\n"
                                        "- Operator: Y\n\nProse.\n")
     edit(bare, "prose", other)
-    assert bare.read_text("utf-8").startswith("= Mars 5 =\n\nEdited. Mars 5 No.1\n")
+    assert bare.read_text("utf-8") == ("= Mars 5 =\n\nMars 5 No.1\n- Next Mission: Mars 4\n"
+                                       "- Operator: Y\n\nProse. Edited.\n")
+
+
+def test_the_prose_edit_changes_no_fact(tmp_path) -> None:
+    # The benchmark's prose edit stands for an edit the corpus rules do not read: every fact of
+    # every seed dossier stays as it was, on the same line (it once prefixed the short name, an
+    # alias; a paragraph added instead renumbered the lines after it).
+    import shutil
+    from pathlib import Path
+
+    from kg.bench.__main__ import edit
+    from kg.dossier import read
+    from kg.record import extract
+
+    def facts(path: Path) -> dict[str, list[object]]:
+        return {k: [(f.value, f.line) for f in v] for k, v in extract(read(path)).facts.items()}
+
+    seeds = sorted((Path(__file__).parent.parent / "seeds").glob("*.txt"))
+    assert seeds
+    for seed in seeds:
+        copy = tmp_path / seed.name
+        shutil.copy(seed, copy)
+        before = facts(copy)
+        edit(copy, "prose", copy)
+        assert " Edited.\n" in copy.read_text("utf-8")
+        assert facts(copy) == before, seed.name
 
 
 def test_peak_memory_counts_a_child_once_it_runs_its_own_program() -> None:

@@ -156,11 +156,18 @@ def run_size(n: int, work: Path, jobs: int, naive_max: int, seed: int,
 
 
 def edit(path: Path, kind: str, other: Path) -> None:
-    """Edit one dossier: ``prose`` puts a sentence before its first paragraph (nothing the
-    corpus rules read); ``successor`` makes the dossier ``other``'s title its next mission."""
+    """Edit one dossier: ``prose`` ends the first paragraph after the infobox with a word
+    (nothing the corpus rules read: no fact changes, and no line moves, which would renumber
+    the dossier's source lines); ``successor`` makes the dossier ``other``'s title its next
+    mission."""
     text = path.read_text("utf-8")
     if kind == "prose":
-        text = text.replace("\n\n", "\n\nEdited. ", 1)
+        # Not the line after the title: in most dossiers that is the short name, an alias.
+        end = re.search(r"^- .*\n(?!- )", text, re.M)
+        para = re.compile(r"^(?![-=\s]).+$", re.M).search(text, end.end() if end else 0)
+        if para is None:
+            raise ValueError(f"{path}: no paragraph after the infobox to edit")
+        text = text[:para.end()] + " Edited." + text[para.end():]
     else:
         from kg.dossier import read
 
