@@ -525,22 +525,19 @@ class Engine:
                 continue
             if core and (shape.checks or shape.closed is not None):
                 raise Unsupported(f"node constraints of {shape.iri} on a store")
-            runs += [partial(self._sparql, shape, _StoreFocus(shape, store), store, [c])
-                     for c in shape.sparql]
+            focus = _StoreFocus(shape, store)  # one per shape: its constraints share what it asked
+            runs += [partial(self._sparql, shape, focus, store, [c]) for c in shape.sparql]
             if core:
-                runs += [partial(self._store_counts, prop, _StoreFocus(shape, store),
-                                           store) for prop in shape.properties]
-        results: set[ShaclResult] = set()
+                runs += [partial(self._store_counts, prop, focus, store)
+                         for prop in shape.properties]
         if jobs > 1 and len(runs) > 1:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(min(jobs, len(runs)), thread_name_prefix="kg-rules") as pool:
-                for found in pool.map(lambda run: run(), runs):
-                    results.update(found)
+                found = list(pool.map(lambda run: run(), runs))
         else:
-            for run in runs:
-                results.update(run())
-        return sorted(results, key=result_key)
+            found = [run() for run in runs]
+        return sorted(set().union(*found), key=result_key)
 
     def _store_counts(self, prop: Shape, focus: _StoreFocus, store: ox.Store
                       ) -> list[ShaclResult]:

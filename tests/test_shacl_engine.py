@@ -48,8 +48,8 @@ def test_split_per_dossier_equals_the_whole(seeds_build) -> None:
 def test_corpus_rules_on_a_store_equal_pyshacl(seeds_build, jobs: int) -> None:
     # As a streaming build runs them: once, on the store's union of named graphs, each rule on
     # a thread of its own with jobs=2. Two graphs name one rocket differently, so the one-label
-    # rule (a grouped count) must fire; with ``loop``, two missions are each other's
-    # predecessor, so the cycle and the sequence rules fire too.
+    # rule (a grouped count) must fire; and two missions are made each other's predecessor, so
+    # the cycle and the sequence rules fire too.
     import pyoxigraph as ox
 
     from kg.validate import rdflib_graph, run_pyshacl, shapes_graph
