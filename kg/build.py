@@ -341,7 +341,7 @@ def _validate_on(store_dir: Path, result: Any, graphs: int, corpus: list[Any] | 
 def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: Sequence[str],
               base: str, jobs: int | None, cache: bool, validate: bool, store: str | Path | None,
               progress: Any, report: str | Path | None) -> BuildOutcome:
-    from .pipeline import stream_build
+    from .pipeline import fewer_collections, stream_build
 
     check_base(base)
     out = Path(out_dir)
@@ -361,13 +361,15 @@ def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: 
         return outcome
     dossier_paths = bundled_seeds() if not paths else find_dossiers(paths)
     # The files' threads go on copying and syncing while the store is updated and the graph
-    # validated; the files are in place when this returns.
-    streamed = stream_build(dossier_paths, out, names, base, jobs, cache, progress,
-                            validate=validate, finish_later=True)
-    try:
-        return _finish_build(streamed, out, report, validate, store, cache)
-    finally:
-        streamed.close()
+    # validated; the files are in place when this returns. The garbage collector runs at the
+    # build's thresholds throughout: the report alone makes a few objects per dossier.
+    with fewer_collections():
+        streamed = stream_build(dossier_paths, out, names, base, jobs, cache, progress,
+                                validate=validate, finish_later=True)
+        try:
+            return _finish_build(streamed, out, report, validate, store, cache)
+        finally:
+            streamed.close()
 
 
 def _finish_build(result: Any, out: Path, report: str | Path | None, validate: bool,
