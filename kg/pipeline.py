@@ -587,6 +587,7 @@ def _stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], 
             finish(complete=False)  # the files given up; the previous ones stay
             raise
         result._pending = finish
+        finish.start()  # the files are finished on a thread once they are synced
         finished = True
     finally:
         if pool is not None:
@@ -606,7 +607,12 @@ def _stream_build(paths: Sequence[Path], out_dir: Path, formats: Sequence[str], 
 @dataclass
 class _Finish:
     """The end of a build's writing (see :meth:`StreamResult.complete`): the files' threads
-    done, the files in place, the previous build's files closed, and the manifest saved."""
+    done, the files in place, the previous build's files closed, and the manifest saved.
+
+    Once every part is handed over, :meth:`start` does that on a thread of its own as soon as
+    the files are synced, while the build goes on with the store and the checks; the build
+    then only waits for it (:meth:`__call__`). The files are still renamed into place only
+    when every one of them was written, so a failed copy leaves the previous files whole."""
 
     writing: Writing
     previous: Previous | None
@@ -616,6 +622,25 @@ class _Finish:
     manifest_path: Path | None  # None: no cache, no manifest
     cache: Cache | None = None  # the build's connection to its cache, until released
     closing: threading.Thread | None = None  # closing it
+    finishing: threading.Thread | None = None  # the files' end, see start()
+    failed: BaseException | None = None  # what went wrong there, raised by __call__
+
+    def start(self) -> None:
+        self.finishing = threading.Thread(target=self._finish, name="kg-finish-files")
+        self.finishing.start()
+
+    def _finish(self) -> None:
+        try:
+            try:
+                self.writing.complete()
+            finally:
+                if self.previous is not None:  # freeing their pages goes on meanwhile
+                    _close_later(list(self.previous.fds.values()))
+            if self.manifest_path is not None:
+                _manifest(self.key, self.targets, self.result, self.writing.assembler).save(
+                    self.manifest_path)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the build's thread
+            self.failed = exc
 
     def release_cache(self) -> None:
         # Closing moves SQLite's write-ahead log into the database and syncs it, and the system
@@ -626,23 +651,29 @@ class _Finish:
             self.closing.start()
 
     def __call__(self, complete: bool = True) -> None:
+        """Wait for the files (``complete``), or give them up before :meth:`start`."""
         started = time.perf_counter()
         self.release_cache()
         try:
             if complete:
-                self.writing.complete()
+                if self.finishing is None:
+                    self.start()
+                assert self.finishing is not None
+                self.finishing.join()
+                if self.failed is not None:
+                    raise self.failed
             else:
-                self.writing.abandon()
+                assert self.finishing is None, "the files are being finished already"
+                try:
+                    self.writing.abandon()
+                finally:
+                    if self.previous is not None:
+                        _close_later(list(self.previous.fds.values()))
         finally:
             if self.closing is not None:
                 self.closing.join()
-            if self.previous is not None:
-                _close_later(list(self.previous.fds.values()))
             timings = self.result.timings
             timings["map+write"] = timings.get("map+write", 0.0) + time.perf_counter() - started
-        if complete and self.manifest_path is not None:
-            _manifest(self.key, self.targets, self.result, self.writing.assembler).save(
-                self.manifest_path)
 
 
 def _close_later(fds: list[int]) -> None:

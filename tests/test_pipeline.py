@@ -53,21 +53,58 @@ def test_streaming_build_writes_the_same_bytes(corpus: Path, tmp_path: Path, job
     _same(tmp_path / "mem", tmp_path / "stream")
 
 
-def test_files_finished_later_are_in_place_once_complete(corpus: Path, tmp_path: Path) -> None:
+def test_files_finished_later_are_in_place_once_complete(corpus: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """``finish_later``: the build returns with the files still being written (the store and
     the validation go on meanwhile); they are in place, the same bytes, once it completes."""
+    import threading
+
+    from kg import chunks
+
     paths = find_dossiers([corpus])
     now = stream_build(paths, tmp_path / "now", ALL, DEFAULT_BASE, jobs=1)
+    synced = threading.Event()  # the files' syncs wait for it: the disk is slow today
+    real = chunks.Sink._sync
+
+    def slow_sync(self: Any) -> None:
+        assert synced.wait(30)
+        real(self)
+
+    monkeypatch.setattr(chunks.Sink, "_sync", slow_sync)
     later = stream_build(paths, tmp_path / "later", ALL, DEFAULT_BASE, jobs=1, finish_later=True)
     assert not list((tmp_path / "later").glob("kg.*"))  # not renamed into place yet
     assert later.written and not any(p.exists() for p in later.written)
     before = later.graph_nquads(later.done[:2])  # through the build's own connection
+    synced.set()
     later.close()
     assert later.graph_nquads(later.done[:2]) == before and len(before) == 2
     _same(tmp_path / "now", tmp_path / "later")
     assert (tmp_path / "later/.kg-cache/manifest.pickle").is_file()
     assert now.timings.keys() == later.timings.keys()
 
+
+
+def test_files_finished_later_go_into_place_once_synced_without_waiting_for_the_build(
+        corpus: Path, tmp_path: Path) -> None:
+    # A rebuild's store update and checks take a while; the files (renamed into place, the
+    # previous ones closed, the manifest saved) need not wait for them.
+    import time
+
+    paths = find_dossiers([corpus])
+    stream_build(paths, tmp_path / "out", ALL, DEFAULT_BASE, jobs=1)
+    first = {p.name: p.stat().st_ino for p in (tmp_path / "out").glob("kg.*")}
+    shutil.copytree(tmp_path / "out", tmp_path / "first", ignore=shutil.ignore_patterns(".kg-cache"))
+    manifest = tmp_path / "out/.kg-cache/manifest.pickle"
+    manifest.unlink()
+    later = stream_build(paths, tmp_path / "out", ALL, DEFAULT_BASE, jobs=1, finish_later=True)
+    deadline = time.monotonic() + 60
+    while not manifest.exists() and time.monotonic() < deadline:  # complete() not called
+        time.sleep(0.01)
+    assert manifest.exists()
+    assert {p.name: p.stat().st_ino for p in (tmp_path / "out").glob("kg.*")}.keys() == first.keys()
+    assert all(p.stat().st_ino != first[p.name] for p in (tmp_path / "out").glob("kg.*"))
+    later.close()
+    _same(tmp_path / "first", tmp_path / "out")
 
 def test_a_file_named_twice_is_built_once(corpus: Path, tmp_path: Path,
                                          workers_map: None) -> None:
