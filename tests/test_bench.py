@@ -95,3 +95,12 @@ def test_peak_memory_counts_a_child_once_it_runs_its_own_program() -> None:
         child.kill()
         child.wait()
     del ballast
+
+
+def test_the_naive_ratio_is_measured_extrapolated_or_said_to_be_unknown() -> None:
+    from kg.bench.__main__ import naive_ratio
+
+    assert naive_ratio(2.0, 1000, 100.0, [0.1]) == "naive/kg = 50.0x"
+    assert naive_ratio(4.0, 2000, None, [0.1]).startswith("naive/kg = 50.0x (naive extrapolated")
+    assert naive_ratio(4.0, 2000, None, []) == (
+        "naive/kg not measured (--naive-max is below every size so far)")

@@ -140,19 +140,27 @@ def run_size(n: int, work: Path, jobs: int, naive_max: int, seed: int,
     b_seconds, b_peak, _ = _measure(lambda: bound(out / "kg.nq", work / "bound.ttl"))
     print(_row("bound: pyoxigraph nq -> ttl", b_seconds, n, triples, b_peak))
 
+    n_seconds = None
     if n <= naive_max:
         os.sync()
         n_seconds, n_peak, (nv_seconds, _nv_triples) = _measure(lambda: naive(src))
         naive_rate.append(n_seconds / n)
         print(_row("naive: rdflib + ttl + 1 pyshacl", n_seconds, n, triples, n_peak))
-        naive_note = ""
-    else:
-        n_seconds = naive_rate[-1] * n if naive_rate else float("nan")
-        naive_note = " (naive extrapolated linearly from the largest measured size)"
-    print(f"  ratios: kg/bound = {seconds / b_seconds:.1f}x, naive/kg = "
-          f"{n_seconds / seconds:.1f}x{naive_note}, peak memory {peak / 2**20:,.0f} MiB")
+    print(f"  ratios: kg/bound = {seconds / b_seconds:.1f}x, "
+          f"{naive_ratio(seconds, n, n_seconds, naive_rate)}, peak memory {peak / 2**20:,.0f} MiB")
     shutil.rmtree(src, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
+
+
+def naive_ratio(seconds: float, n: int, measured: float | None, rates: list[float]) -> str:
+    """naive/kg at ``n`` dossiers: measured, else extrapolated linearly from the largest size
+    the naive peer ran at (its seconds per dossier last in ``rates``), else not known."""
+    if measured is not None:
+        return f"naive/kg = {measured / seconds:.1f}x"
+    if rates:
+        return (f"naive/kg = {rates[-1] * n / seconds:.1f}x (naive extrapolated linearly from "
+                f"the largest measured size)")
+    return "naive/kg not measured (--naive-max is below every size so far)"
 
 
 def edit(path: Path, kind: str, other: Path) -> None:
