@@ -634,13 +634,16 @@ class _Finish:
             try:
                 self.writing.complete()
             finally:
-                if self.previous is not None:  # freeing their pages goes on meanwhile
-                    _close_later(list(self.previous.fds.values()))
+                self._close_previous()  # freeing their pages goes on meanwhile
             if self.manifest_path is not None:
                 _manifest(self.key, self.targets, self.result, self.writing.assembler).save(
                     self.manifest_path)
         except BaseException as exc:  # noqa: BLE001 - raised again in the build's thread
             self.failed = exc
+
+    def _close_previous(self) -> None:
+        if self.previous is not None:
+            _close_later(list(self.previous.fds.values()))
 
     def release_cache(self) -> None:
         # Closing moves SQLite's write-ahead log into the database and syncs it, and the system
@@ -651,14 +654,12 @@ class _Finish:
             self.closing.start()
 
     def __call__(self, complete: bool = True) -> None:
-        """Wait for the files (``complete``), or give them up before :meth:`start`."""
+        """Wait for the files (``complete``, after :meth:`start`), or give them up before it."""
         started = time.perf_counter()
         self.release_cache()
         try:
             if complete:
-                if self.finishing is None:
-                    self.start()
-                assert self.finishing is not None
+                assert self.finishing is not None, "start() first"
                 self.finishing.join()
                 if self.failed is not None:
                     raise self.failed
@@ -667,8 +668,7 @@ class _Finish:
                 try:
                     self.writing.abandon()
                 finally:
-                    if self.previous is not None:
-                        _close_later(list(self.previous.fds.values()))
+                    self._close_previous()
         finally:
             if self.closing is not None:
                 self.closing.join()
