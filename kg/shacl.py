@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property, lru_cache, partial
@@ -242,6 +243,9 @@ class Shape:
     properties: list[Shape] = field(default_factory=list)
     sparql: list[tuple[str, str, str, str]] = field(default_factory=list)  # iri, query, sev, msg
     closed: frozenset[str] | None = None
+    #: The checks but the counts, compiled: (component, test of one value node), see :func:`_test`.
+    tests: list[tuple[str, Callable[[Any, Data], bool]]] = field(default_factory=list)
+    within: tuple[int, int] = (0, sys.maxsize)  # sh:minCount and sh:maxCount, or the defaults
 
     @cached_property
     def required(self) -> bool:
@@ -318,6 +322,7 @@ class Engine:
                 if prop.path and len(prop.path.steps) == 1 and not prop.path.steps[0][1]:
                     allowed.add(prop.path.steps[0][0])
             shape.closed = frozenset(allowed)
+        self._compile(shape)
         return shape
 
     def _property_shape(self, node: Any) -> Shape:
@@ -335,7 +340,21 @@ class Engine:
             v = g.value(node, p)
             if v is not None:
                 shape.checks.append((kind, int(v)))
+        self._compile(shape)
         return shape
+
+    def _compile(self, shape: Shape) -> None:
+        """Give ``shape`` its checks as tests and its counts as a range (see :class:`Shape`)."""
+        counts = dict.fromkeys(("minCount", "maxCount"))
+        tests = []
+        for kind, arg in shape.checks:
+            if kind in counts:
+                counts[kind] = arg  # (a property shape has one of each at most)
+            else:
+                tests.append((_COMPONENT[kind], _test(self, kind, arg)))
+        shape.tests = tests
+        shape.within = (counts["minCount"] or 0,
+                        sys.maxsize if counts["maxCount"] is None else counts["maxCount"])
 
     def _checks(self, node: Any) -> list[tuple[str, Any]]:
         g = self.g
@@ -426,6 +445,8 @@ class Engine:
     # -- evaluating
 
     def focus_nodes(self, shape: Shape, data: Data) -> list[Any]:
+        if len(shape.targets) == 1 and shape.targets[0][0] == "subjectsOf":  # most shapes
+            return list(data.subjects_of.get(shape.targets[0][1], ()))
         found: dict[Any, None] = {}
         for kind, target in shape.targets:
             if kind == "class":
@@ -445,10 +466,12 @@ class Engine:
         """Does ``node`` conform to ``shape`` (as sh:node / sh:or members are checked)?"""
         if shape.sparql:
             raise Unsupported(f"SPARQL constraints in {shape.iri}, used through sh:node/sh:or")
-        if not all(_passes(self, kind, arg, node, data) for kind, arg in shape.checks):
-            return False
-        if any(self._property_results(prop, node, data) for prop in shape.properties):
-            return False
+        for _component, test in shape.tests:
+            if not test(node, data):
+                return False
+        for prop in shape.properties:
+            if self._property_results(prop, node, data):
+                return False
         return shape.closed is None or not self._closed(shape, node, data)
 
     def _closed(self, shape: Shape, node: Any, data: Data) -> list[tuple[str, Any]]:
@@ -461,18 +484,20 @@ class Engine:
         values = data.values(focus, prop.path)
         if not values and not prop.required:  # the usual case: an optional property, absent
             return []
+        return self._failed(prop, focus, values, data)
+
+    def _failed(self, prop: Shape, focus: Any, values: Sequence[Any], data: Data
+                ) -> list[ShaclResult]:
+        """The results of property shape ``prop`` on a focus node with these values."""
+        assert prop.path is not None
         failed: list[tuple[str, Any]] = []
-        for kind, arg in prop.checks:
-            if kind == "minCount":
-                if len(values) < arg:
-                    failed.append(("MinCountConstraintComponent", None))
-            elif kind == "maxCount":
-                if len(values) > arg:
-                    failed.append(("MaxCountConstraintComponent", None))
-            else:
-                for v in values:
-                    if not _passes(self, kind, arg, v, data):
-                        failed.append((_COMPONENT[kind], v))
+        low, high = prop.within
+        if len(values) < low:
+            failed.append(("MinCountConstraintComponent", None))
+        if len(values) > high:
+            failed.append(("MaxCountConstraintComponent", None))
+        for component, test in prop.tests:
+            failed += [(component, v) for v in values if not test(v, data)]
         if not failed:
             return []
         fnt = _nt(focus)
@@ -493,16 +518,28 @@ class Engine:
             focus = self.focus_nodes(shape, data)
             if not focus:
                 continue
-            for node in focus:
-                for kind, arg in shape.checks:
-                    if not _passes(self, kind, arg, node, data):
+            for component, test in shape.tests:
+                for node in focus:
+                    if not test(node, data):
                         fnt = _nt(node)
-                        results.add(ShaclResult(fnt, None, fnt, shape.iri,
-                                                f"<{SH}{_COMPONENT[kind]}>", shape.severity,
-                                                shape.message, shape.iri))
-                for prop in shape.properties:
-                    results.update(self._property_results(prop, node, data))
-                if shape.closed is not None:
+                        results.add(ShaclResult(fnt, None, fnt, shape.iri, f"<{SH}{component}>",
+                                                shape.severity, shape.message, shape.iri))
+            out = data.out
+            for prop in shape.properties:  # property by property: its lookups made once
+                assert prop.path is not None
+                if len(prop.path.steps) != 1 or prop.path.steps[0][1]:
+                    for node in focus:
+                        results.update(self._property_results(prop, node, data))
+                    continue
+                pred, tests = prop.path.steps[0][0], prop.tests
+                low, high = prop.within
+                for node in focus:
+                    values = out.get(node, _EMPTY).get(pred, ())
+                    if not low <= len(values) <= high or (
+                            values and not all(test(v, data) for _c, test in tests for v in values)):
+                        results.update(self._failed(prop, node, values, data))
+            if shape.closed is not None:
+                for node in focus:
                     for p, o in self._closed(shape, node, data):
                         results.add(ShaclResult(_nt(node), f"<{p}>", _nt(o), shape.iri,
                                                 f"<{SH}ClosedConstraintComponent>",
@@ -775,6 +812,63 @@ _XSD_STRING = str(XSD.string)
 def _typed_well_formed(lexical: str, datatype: str) -> bool:
     lit = rdflib.Literal(lexical, datatype=rdflib.URIRef(datatype))
     return not getattr(lit, "ill_typed", False)
+
+
+def _test(engine: Engine, kind: str, arg: Any) -> Callable[[Any, Data], bool]:
+    """One constraint as a test of a value node: what :func:`_passes` says, with the
+    constraint's kind looked at once, not for every value. (A literal with a language tag
+    has the datatype rdf:langString.)"""
+    literal = ox.Literal
+    if kind == "datatype" and arg == _LANG_STRING:
+        return lambda v, _data: isinstance(v, literal) and bool(v.language)
+    if kind == "datatype" and arg == _XSD_STRING:  # any text is a well-formed xsd:string
+        return lambda v, _data: isinstance(v, literal) and v.datatype.value == arg
+    if kind == "datatype":
+        return lambda v, _data: isinstance(v, literal) and v.datatype.value == arg \
+            and _typed_well_formed(v.value, arg)
+    if kind == "class":
+        return lambda v, data: not isinstance(v, literal) and data.has_type(v, arg)
+    if kind == "in":
+        return lambda v, _data: v in arg
+    if kind == "nodeKind":
+        ok_literal, ok_blank, ok_iri = (arg in kinds for kinds in _NODE_KINDS)
+        return lambda v, _data: ok_literal if isinstance(v, literal) else \
+            ok_blank if v.startswith("_:") else ok_iri
+    if kind in _RANGES and arg is not None:
+        return _range_test(_RANGES[kind], arg)
+    if kind == "node":
+        return lambda v, data: engine.conforms(arg, v, data)
+    return partial(_passes, engine, kind, arg)
+
+
+#: The sh:nodeKind values a literal, a blank node and an IRI satisfy.
+_NODE_KINDS = ({"Literal", "IRIOrLiteral", "BlankNodeOrLiteral"},
+               {"BlankNode", "BlankNodeOrIRI", "BlankNodeOrLiteral"},
+               {"IRI", "BlankNodeOrIRI", "IRIOrLiteral"})
+_RANGES: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    "minInclusive": lambda n, bound: n >= bound, "minExclusive": lambda n, bound: n > bound,
+    "maxInclusive": lambda n, bound: n <= bound, "maxExclusive": lambda n, bound: n < bound}
+
+
+def _range_test(compare: Callable[[Decimal, Decimal], bool], bound: Decimal
+                ) -> Callable[[Any, Data], bool]:
+    """A numeric range constraint as a test, its verdicts kept by lexical form and datatype
+    (line numbers, counts and the like repeat)."""
+    known: dict[tuple[str, str], bool] = {}
+
+    def test(v: Any, _data: Data) -> bool:
+        if not isinstance(v, ox.Literal):
+            return False
+        key = (v.value, v.datatype.value)
+        verdict = known.get(key)
+        if verdict is None:
+            n = _number(v)
+            verdict = n is not None and _well_formed(*key) and compare(n, bound)
+            if len(known) >= 1 << 16:
+                known.clear()
+            known[key] = verdict
+        return verdict
+    return test
 
 
 def _passes(engine: Engine, kind: str, arg: Any, v: Any, data: Data) -> bool:

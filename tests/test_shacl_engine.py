@@ -132,3 +132,41 @@ def test_sparql_constraints_need_only_the_triples_they_read(name: str, seeds_bui
     kept.extend(q for quads in graphs.values() for q in quads if q.predicate.value in reads)
     assert len(kept) < len(everything) / 3
     assert shapes.validate_store(kept) == shapes.validate_store(everything)
+
+
+
+def test_compiled_tests_agree_with_the_constraints_they_compile() -> None:
+    """Every constraint of the shipped shapes, and kinds or arguments they leave out, compiled
+    into a test (kg.shacl._test) says what the constraint says (kg.shacl._passes) of varied
+    nodes: IRIs, blank nodes, typed, ill-typed and language-tagged literals."""
+    from decimal import Decimal
+
+    import pyoxigraph as ox
+
+    from kg.shacl import Data, _passes, _test
+
+    xsd, rdf = "http://www.w3.org/2001/XMLSchema#", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    mission = "https://w3id.org/spacekg/ontology#Mission"
+    a = ox.NamedNode("https://example.org/a")
+    data = Data([ox.Triple(a, ox.NamedNode(rdf + "type"), ox.NamedNode(mission))])
+    values: list = ["<https://example.org/a>", "<https://example.org/z>", "_:b1",
+                    ox.Literal("x"), ox.Literal("x", language="en"), ox.Literal("", language="ru")]
+    for lexical in ("0", "1", "7", "-3", "1.5", " 2 ", "abc", "", "1e3", "2024-01-01", "true"):
+        for dt in ("integer", "decimal", "double", "string", "date", "boolean", "gYear"):
+            values.append(ox.Literal(lexical, datatype=ox.NamedNode(xsd + dt)))
+    eng = engine("all")
+    shapes = [*eng.node_shapes.values(), *(p for s in eng.node_shapes.values() for p in s.properties)]
+    cases = [(kind, arg) for shape in shapes for kind, arg in shape.checks
+             if kind not in {"minCount", "maxCount"}]
+    cases += [("datatype", rdf + "langString"), ("datatype", xsd + "string"),
+              ("nodeKind", "BlankNode"), ("nodeKind", "BlankNodeOrLiteral"),
+              ("nodeKind", "Literal"), ("nodeKind", "BlankNodeOrIRI"), ("nodeKind", "IRIOrLiteral"),
+              ("minExclusive", Decimal(0)), ("maxInclusive", Decimal(5)),
+              ("maxExclusive", Decimal("1.5")), ("minInclusive", None), ("class", mission),
+              ("in", frozenset({"<https://example.org/a>"}))]
+    assert {kind for kind, _arg in cases} >= {"datatype", "class", "nodeKind", "minInclusive",
+                                             "minExclusive", "node", "pattern", "in"}
+    for kind, arg in cases:
+        test = _test(eng, kind, arg)
+        for v in values * 2:  # twice: a range test keeps its verdicts
+            assert test(v, data) == _passes(eng, kind, arg, v, data), (kind, arg, v)
