@@ -229,13 +229,16 @@ def main(argv: list[str] | None = None) -> None:
                              "size]")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--work", type=Path, default=None, help="scratch directory")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="scratch directory, made if missing [default: the system's]")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"kg benchmark on {platform.node()}: {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB, "
           f"Python {platform.python_version()}, jobs={args.jobs}")
     naive_rate: list[float] = []
+    if args.work is not None:
+        args.work.mkdir(parents=True, exist_ok=True)  # a scratch directory named, not made yet
     with tempfile.TemporaryDirectory(prefix="kg-bench-", dir=args.work) as tmp:
         for n in sizes:
             run_size(n, Path(tmp), args.jobs, args.naive_max, args.seed, naive_rate,
