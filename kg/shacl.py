@@ -247,10 +247,13 @@ class Shape:
     tests: list[tuple[str, Callable[[Any, Data], bool]]] = field(default_factory=list)
     within: tuple[int, int] = (0, sys.maxsize)  # sh:minCount and sh:maxCount, or the defaults
 
-    @cached_property
-    def required(self) -> bool:
-        """Can a focus node without values fail this property shape (sh:minCount > 0)?"""
-        return any(kind == "minCount" and arg > 0 for kind, arg in self.checks)
+    def may_fail(self, values: Sequence[Any], data: Data) -> bool:
+        """Could a focus node with these values fail this property shape? A count out of
+        range or a value failing a test says yes; then :meth:`Engine._failed` says how."""
+        low, high = self.within
+        if not low <= len(values) <= high:
+            return True
+        return bool(values) and not all(test(v, data) for _c, test in self.tests for v in values)
 
 
 def _severity(g: rdflib.Graph, node: Any) -> str:
@@ -482,9 +485,7 @@ class Engine:
     def _property_results(self, prop: Shape, focus: Any, data: Data) -> list[ShaclResult]:
         assert prop.path is not None
         values = data.values(focus, prop.path)
-        if not values and not prop.required:  # the usual case: an optional property, absent
-            return []
-        return self._failed(prop, focus, values, data)
+        return self._failed(prop, focus, values, data) if prop.may_fail(values, data) else []
 
     def _failed(self, prop: Shape, focus: Any, values: Sequence[Any], data: Data
                 ) -> list[ShaclResult]:
@@ -524,19 +525,12 @@ class Engine:
                         fnt = _nt(node)
                         results.add(ShaclResult(fnt, None, fnt, shape.iri, f"<{SH}{component}>",
                                                 shape.severity, shape.message, shape.iri))
-            out = data.out
             for prop in shape.properties:  # property by property: its lookups made once
                 assert prop.path is not None
-                if len(prop.path.steps) != 1 or prop.path.steps[0][1]:
-                    for node in focus:
-                        results.update(self._property_results(prop, node, data))
-                    continue
-                pred, tests = prop.path.steps[0][0], prop.tests
-                low, high = prop.within
+                path, may_fail = prop.path, prop.may_fail
                 for node in focus:
-                    values = out.get(node, _EMPTY).get(pred, ())
-                    if not low <= len(values) <= high or (
-                            values and not all(test(v, data) for _c, test in tests for v in values)):
+                    values = data.values(node, path)
+                    if may_fail(values, data):
                         results.update(self._failed(prop, node, values, data))
             if shape.closed is not None:
                 for node in focus:

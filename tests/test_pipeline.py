@@ -83,7 +83,6 @@ def test_files_finished_later_are_in_place_once_complete(corpus: Path, tmp_path:
     assert now.timings.keys() == later.timings.keys()
 
 
-
 def test_files_finished_later_go_into_place_once_synced_without_waiting_for_the_build(
         corpus: Path, tmp_path: Path) -> None:
     # A rebuild's store update and checks take a while; the files (renamed into place, the
@@ -105,6 +104,7 @@ def test_files_finished_later_go_into_place_once_synced_without_waiting_for_the_
     assert all(p.stat().st_ino != first[p.name] for p in (tmp_path / "out").glob("kg.*"))
     later.close()
     _same(tmp_path / "first", tmp_path / "out")
+
 
 def test_a_file_named_twice_is_built_once(corpus: Path, tmp_path: Path,
                                          workers_map: None) -> None:

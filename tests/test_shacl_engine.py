@@ -134,7 +134,6 @@ def test_sparql_constraints_need_only_the_triples_they_read(name: str, seeds_bui
     assert shapes.validate_store(kept) == shapes.validate_store(everything)
 
 
-
 def test_compiled_tests_agree_with_the_constraints_they_compile() -> None:
     """Every constraint of the shipped shapes, and kinds or arguments they leave out, compiled
     into a test (kg.shacl._test) says what the constraint says (kg.shacl._passes) of varied
