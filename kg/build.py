@@ -305,37 +305,46 @@ class build_lock:  # noqa: N801 - used like open()
         os.close(self.fd)  # closing releases the lock, also if the process is killed
 
 
-def _validate_on(store_dir: Path, result: Any, graphs: int, corpus: list[Any] | None,
-                 around: tuple[set[Any], list[Any]] | None, reaches: Any,
-                 sigs: dict[str, str], known: Any) -> tuple[Any, list[Any], Any]:
-    """Validation of a streamed build on its store, the corpus rules' results run now unless
-    given, or, with ``around`` (the triples the store's update changed, the results before it),
-    again only where the change can alter them. Their results are located in the dossiers
-    again unless ``known`` (the last build's :class:`kg.manifest.Located`) was taken from the
-    same graphs, by their signatures ``sigs``. The store is open only within this function: a
-    frame that outlives its call (one kept by an exception's traceback, say) would otherwise
-    hold its lock."""
+def _validate_on(db: Any, result: Any, outcome: BuildOutcome, state: Any,
+                 sigs: dict[str, str]) -> tuple[str, list[Any], Any]:
+    """Validate a streamed build on its open store ``db`` into ``outcome``; return the corpus
+    rules' key, results and their places in the dossiers, for the next build's ``state``.
+
+    The corpus rules' results are kept from ``state`` (the last build's
+    :class:`kg.manifest.StoreState`) while no triple they read has changed, redone only around
+    the triples the store's update changed when it says which, and run afresh otherwise. Their
+    places in the dossiers are found again unless the last build took them from the same graphs,
+    by their signatures ``sigs``."""
     from .manifest import Located
-    from .store import open_store
     from .validate import corpus_results, involved_graphs, locate_corpus, validate_store
 
-    with open_store(store_dir) as db:
-        if corpus is None and around is not None:
-            from .shacl import engine
+    started = time.perf_counter()
+    corpus_key = result.corpus_key()
+    reused = state is not None and state.corpus_key == corpus_key
+    delta = outcome.store.changed if outcome.store is not None else None
+    if reused:
+        corpus = state.corpus
+        stage = "validate (corpus rules kept)"
+    elif state is not None and delta is not None:
+        from .shacl import engine
 
-            corpus = engine("corpus").validate_store_around(db, *around, reaches)
-        elif corpus is None:
-            corpus = corpus_results(db, result.jobs)
-        involved = involved_graphs(db, corpus)
-        taken = {g: sigs.get(g, "") for g in involved}
-        if known is not None and known.graphs == taken and all(r in known.findings
-                                                                  for r in corpus):
-            located = {r: known.findings[r] for r in corpus}
-        else:
-            located = locate_corpus(db, corpus, involved)
-        report = validate_store(db, result.shacl, result.findings, graphs, result.triples,
-                                [str(p) for p in result.errors], corpus, located)
-    return report, corpus, Located(taken, located)
+        corpus = engine("corpus").validate_store_around(db, delta, state.corpus, result.reaches)
+        stage = "validate (corpus rules around the change)"
+    else:
+        corpus = corpus_results(db, result.jobs)
+        stage = "validate (store part)"
+    involved = involved_graphs(db, corpus)
+    taken = {g: sigs.get(g, "") for g in involved}
+    known = state.located if state is not None else None
+    if known is not None and known.graphs == taken and all(r in known.findings for r in corpus):
+        located = {r: known.findings[r] for r in corpus}
+    else:
+        located = locate_corpus(db, corpus, involved)
+    outcome.validation = validate_store(db, result.shacl, result.findings, len(result.done),
+                                        result.triples, [str(p) for p in result.errors], corpus,
+                                        located)
+    result.timings[stage] = time.perf_counter() - started
+    return corpus_key, corpus, Located(taken, located)
 
 
 def _build_to(paths: Sequence[str | Path] | None, out_dir: str | Path, formats: Sequence[str],
@@ -399,7 +408,7 @@ def _store_and_validate(result: Any, out: Path, validate: bool, store: str | Pat
     outcome = BuildOutcome(result, list(result.written))
     from .manifest import StoreState
     from .pipeline import FRESH_LIMIT, code_version
-    from .store import sync_build
+    from .store import synced_store
 
     graphs = [d.graph for d in result.done]
     store_dir = out / (store if store is not None else ".kg-cache/validation-store")
@@ -421,26 +430,20 @@ def _store_and_validate(result: Any, out: Path, validate: bool, store: str | Pat
         state_path.unlink(missing_ok=True)  # the store changes now; no state until it is done
         # The triples the corpus rules read that the update changes: their results before it
         # are then redone only around those (when the last build validated).
-        watch = result.corpus_reads if validate and state is not None and state.corpus_key \
+        reads = result.corpus_reads if validate and state is not None and state.corpus_key \
             else None
-        outcome.store = sync_build(store_dir, nquads, graphs, changed,
-                                   None if watch is None else frozenset(p[1:-1] for p in watch))
-        result.timings["load"] = time.perf_counter() - started
-        corpus_key, corpus, located = "", [], None
-        sigs = {d.graph: d.sig for d in result.done}
-        if validate:
-            started = time.perf_counter()
-            corpus_key = result.corpus_key()
-            reused = state is not None and state.corpus_key == corpus_key
-            delta = outcome.store.changed
-            around = None if reused or state is None or delta is None else (delta, state.corpus)
-            outcome.validation, corpus, located = _validate_on(
-                store_dir, result, len(graphs), state.corpus if state and reused else None,
-                around, result.reaches, sigs, state.located if state else None)
-            stage = ("validate (corpus rules kept)" if reused else
-                     "validate (corpus rules around the change)" if around else
-                     "validate (store part)")
-            result.timings[stage] = time.perf_counter() - started
+        watch = None if reads is None else frozenset(p[1:-1] for p in reads)
+        with synced_store(store_dir, nquads, graphs, changed, watch) as (db, outcome.store):
+            try:
+                result.timings["load"] = time.perf_counter() - started
+                sigs = {d.graph: d.sig for d in result.done}
+                corpus_key, corpus, located = "", [], None
+                if validate:
+                    corpus_key, corpus, located = _validate_on(db, result, outcome, state, sigs)
+                closing = time.perf_counter()
+            finally:
+                del db  # (a traceback keeps this frame: it must not keep the store's lock)
+        result.timings["load"] += time.perf_counter() - closing  # its writes flushed
         if cache:
             StoreState(code_version(), os.path.realpath(store_dir), sigs, corpus_key, corpus,
                        located).save(state_path)

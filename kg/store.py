@@ -20,6 +20,7 @@ import math
 import re
 import sys
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ class LoadReport:
     mismatches: dict[str, tuple[int, int]] = field(default_factory=dict)
     verified: bool = False
     seconds: float = 0.0
-    #: The triples with watched predicates (see :func:`sync_build`) that an update of the store
+    #: The triples with watched predicates (see :func:`synced_store`) that an update of the store
     #: added or removed, graph by graph; None after a fresh load.
     changed: set[ox.Triple] | None = field(default=None, repr=False)
 
@@ -332,6 +333,11 @@ def open_store(store_dir: Path | str, read_only: bool = False) -> Iterator[ox.St
         raise StoreError(f"cannot open store: {err}", file=str(path)) from err
     try:
         yield store
+    except BaseException as err:
+        # The frames the error came through may hold the store, and its traceback keeps them:
+        # their variables are cleared (not their lines), else the lock outlives the block.
+        traceback.clear_frames(err.__traceback__)
+        raise
     finally:
         if not read_only:
             store.flush()
@@ -573,10 +579,12 @@ def _bulk_load(store: ox.Store, nquads: Path) -> None:
             pass
 
 
-def sync_build(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
-               changed: Mapping[str, bytes] | None = None,
-               watch: frozenset[str] | None = None) -> LoadReport:
-    """Make the store at ``store_dir`` hold exactly a build's named graphs.
+@contextlib.contextmanager
+def synced_store(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
+                 changed: Mapping[str, bytes] | None = None,
+                 watch: frozenset[str] | None = None) -> Iterator[tuple[ox.Store, LoadReport]]:
+    """Make the store at ``store_dir`` hold exactly a build's named graphs; yield it, still open,
+    with the load's report (the store is flushed and closed on exit).
 
     With ``changed`` (graph IRI -> that graph's N-Quads, for the dossiers a build redid) and an
     existing store, only those graphs are replaced and vanished dossiers removed, each graph in
@@ -586,47 +594,61 @@ def sync_build(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
     When graphs are replaced and ``watch`` (predicate IRIs) is given, the report's ``changed``
     holds the triples with those predicates that differ between each replaced or removed graph
     and what it held before.
+
+    The store stays open for what the build does next (its validation): one opening and one
+    flush of RocksDB's files per build.
     """
     import shutil
 
     started = time.perf_counter()
     path = Path(store_dir)
     report = LoadReport(target=str(path), method="embedded")
-    if changed is not None and path.is_dir():
-        wanted = set(graphs)
-        diff: set[ox.Triple] = set()
-
-        def watched(quads: Iterable[ox.Quad]) -> set[ox.Triple]:
-            return {q.triple for q in quads if q.predicate.value in watch} if watch else set()
-
-        with open_store(path) as store:
-            for iri, data in changed.items():
-                quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
-                before = watched(store.quads_for_pattern(None, None, None, ox.NamedNode(iri)))
-                diff |= before ^ watched(quads)
-                store.update(replace_graph_update(iri, triples_of(quads)))
-                report.loaded[iri] = len(quads)
-            for g in list(store.named_graphs()):
-                if isinstance(g, ox.NamedNode) and g.value not in wanted:
-                    diff |= watched(store.quads_for_pattern(None, None, None, g))
-                    store.remove_graph(g)
-                    report.removed.append(g.value)
-        report.changed = diff if watch is not None else None
-    else:
+    replace = changed is not None and path.is_dir()
+    if not replace:
         fresh = path.with_name(f".{path.name}.new")
         old = path.with_name(f".{path.name}.old")
         for leftover in (fresh, old):
             shutil.rmtree(leftover, ignore_errors=True)
         path.parent.mkdir(parents=True, exist_ok=True)  # --store a/b: a need not exist yet
-        store = ox.Store(str(fresh))
-        _bulk_load(store, Path(nquads))
-        store.flush()
-        del store
+        loading = ox.Store(str(fresh))
+        _bulk_load(loading, Path(nquads))
+        loading.flush()
+        del loading
         release_freed_memory()  # the load's buffers, freed in its threads' heaps
         if path.exists():
             path.rename(old)
         fresh.rename(path)
         shutil.rmtree(old, ignore_errors=True)
         report.loaded = dict.fromkeys(graphs, 0)
-    report.seconds = time.perf_counter() - started
-    return report
+    with open_store(path) as store:
+        if replace:
+            assert changed is not None
+            report.changed = _replace_graphs(store, changed, set(graphs), watch, report)
+        report.seconds = time.perf_counter() - started
+        try:
+            yield store, report
+        finally:
+            del store  # (a traceback keeps this frame: see open_store)
+
+
+def _replace_graphs(store: ox.Store, changed: Mapping[str, bytes], wanted: set[str],
+                    watch: frozenset[str] | None, report: LoadReport) -> set[ox.Triple] | None:
+    """Replace the ``changed`` graphs, remove those not ``wanted``, noted in ``report``; return
+    the triples with ``watch`` predicates that differ, if watched."""
+    diff: set[ox.Triple] = set()
+
+    def watched(quads: Iterable[ox.Quad]) -> set[ox.Triple]:
+        return {q.triple for q in quads if q.predicate.value in watch} if watch else set()
+
+    for iri, data in changed.items():
+        quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+        before = watched(store.quads_for_pattern(None, None, None, ox.NamedNode(iri)))
+        diff |= before ^ watched(quads)
+        store.update(replace_graph_update(iri, triples_of(quads)))
+        report.loaded[iri] = len(quads)
+    for g in list(store.named_graphs()):
+        if isinstance(g, ox.NamedNode) and g.value not in wanted:
+            diff |= watched(store.quads_for_pattern(None, None, None, g))
+            store.remove_graph(g)
+            report.removed.append(g.value)
+    return diff if watch is not None else None

@@ -367,3 +367,58 @@ def test_dossiers_named_by_another_path_are_not_read_again(
     assert len(hashed) == 12
     again = build_to([tmp_path / "in"], tmp_path / "out", ["nq"], jobs=1)
     assert len(hashed) == 12 and again.result.copied == 12
+
+
+def _count_openings(monkeypatch, store: Path) -> list[str]:
+    """Every opening of ``store`` (or of the fresh store beside it) from now on, by kg.store."""
+    import kg.store
+
+    real = ox.Store
+    opened: list[str] = []
+
+    class Counted:
+        read_only = staticmethod(real.read_only)
+
+        def __new__(cls, path: str | None = None) -> ox.Store:
+            if path is not None and Path(path).parent == store.parent:
+                opened.append(Path(path).name)
+            return real(path)
+
+    monkeypatch.setattr(kg.store.ox, "Store", Counted)
+    return opened
+
+
+def test_a_build_opens_its_store_once(corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    # Opening the RocksDB store costs several syncs of its files, which wait behind the output
+    # files' writes: a build loads or updates the store and validates on the one opening.
+    out = tmp_path / "out"
+    opened = _count_openings(monkeypatch, out / "store")
+    build_to([corpus], out, FORMATS, jobs=1)
+    assert opened == [".store.new", "store"]  # filled beside the old one, then opened once
+    opened.clear()
+    _edit(corpus / ZOND_2, "890 kg", "891 kg")
+    again = build_to([corpus], out, FORMATS, jobs=1)
+    assert opened == ["store"] and list(again.store.loaded)
+    assert again.validation.conforms is not None
+
+
+def test_a_validation_that_fails_does_not_keep_the_store(corpus: Path, tmp_path: Path,
+                                                         monkeypatch) -> None:
+    # The store is open while the build validates on it; an error there must not leave it
+    # locked, although its traceback keeps the frames that held it.
+    import kg.validate
+
+    out = tmp_path / "out"
+    build_to([corpus], out, FORMATS, jobs=1)
+    _edit(corpus / ZOND_2, "890 kg", "891 kg")
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("validation broke")
+
+    monkeypatch.setattr(kg.validate, "validate_store", broken)
+    with pytest.raises(RuntimeError, match="validation broke") as failed:
+        build_to([corpus], out, FORMATS, jobs=1)
+    monkeypatch.undo()
+    assert failed.traceback  # (kept alive while the store is opened again)
+    ox.Store(str(out / "store")).flush()  # RocksDB refuses it while the lock is held
+    _rebuild_equals_clean(corpus, out, tmp_path)

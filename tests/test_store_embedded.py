@@ -29,7 +29,7 @@ from kg.store import (
     result_by_value,
     same_by_value,
     store_graphs,
-    sync_build,
+    synced_store,
     value_key,
 )
 
@@ -149,7 +149,9 @@ def test_a_fresh_build_store_loaded_in_slices_side_by_side_holds_the_whole_file(
     nquads.write_bytes(ox.serialize(sorted((q for qs in seeds.values() for q in qs), key=str),
                                     format=ox.RdfFormat.N_QUADS))
     monkeypatch.setattr(kg.store, "BULK_SLICE_BYTES", 2048)
-    report = sync_build(tmp_path / "store", nquads, sorted(seeds))
+    with synced_store(tmp_path / "store", nquads, sorted(seeds)) as (opened, report):
+        assert len(opened) == sum(map(len, seeds.values()))
+    del opened  # (the store stays open, and may be compacting, while a reference is kept)
     assert sorted(report.loaded) == sorted(seeds)
     assert_store_holds(tmp_path / "store", seeds)
     assert nquads.stat().st_size // 2048 > 100
@@ -187,8 +189,8 @@ def test_a_failing_slice_fails_the_load_and_keeps_the_previous_store(
     bad.write_bytes(b"<http://example.org/s> <http://example.org/p> <http://example.org/o> "
                     b"<http://example.org/g> .\n" * 100_000 + b"not n-quads\n")
     monkeypatch.setattr(kg.store, "BULK_SLICE_BYTES", 64 * 1024)
-    with pytest.raises(SyntaxError):
-        sync_build(store, bad, ["http://example.org/g"])
+    with pytest.raises(SyntaxError), synced_store(store, bad, ["http://example.org/g"]):
+        pass
     assert_store_holds(store, seeds)
 
 
