@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -20,6 +21,10 @@ def test_benchmark_runs_end_to_end(tmp_path) -> None:
     assert rows and all("corpus rules around the change" in row for row in rows), rows
     rows = [line for line in proc.stdout.splitlines() if "one prose edit" in line]
     assert rows and all("corpus rules kept" in row for row in rows), rows
+    speeds = re.findall(r"machine now: a 10-million-step Python loop (\d+\.\d\d) s .*"
+                        r"the disk writes and syncs ([\d,]+) MB/s", proc.stdout)
+    assert len(speeds) == 2 and all(float(s) > 0 and int(d.replace(",", "")) > 0
+                                    for s, d in speeds), proc.stdout
 
 
 def test_the_benchmark_edits(tmp_path) -> None:
@@ -106,3 +111,20 @@ def test_the_naive_ratio_is_measured_extrapolated_or_said_to_be_unknown() -> Non
     assert naive_ratio(4.0, 2000, None, [0.1]).startswith("naive/kg = 50.0x (naive extrapolated")
     assert naive_ratio(4.0, 2000, None, []) == (
         "naive/kg not measured (--naive-max is below every size so far)")
+
+
+def test_the_stolen_share_of_the_cpu_is_read_from_two_readings() -> None:
+    from kg.bench.machine import cpu_times, steal_share
+
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    before = [100, 0, 50, 800, 10, 0, 5, 35, 20, 0]
+    after = [200, 0, 70, 900, 10, 0, 5, 85, 60, 0]  # 270 ticks, 50 of them stolen
+    assert steal_share(before, after) == 50 / 270  # guest time is within user time already
+    assert steal_share(before, before) is None  # no time passed
+    assert steal_share(None, after) is None and steal_share(before[:7], after[:7]) is None
+    now = cpu_times()
+    if now is not None:  # Linux: this machine's own counters, a moment apart
+        assert len(now) >= 8
+        loop = sum(range(10**6))  # some CPU time between the readings
+        share = steal_share(now, cpu_times())
+        assert loop and (share is None or 0 <= share <= 1)

@@ -14,9 +14,10 @@ data and in the same process run:
   say so).
 
 It prints time, dossiers/s, triples/s and peak memory (resident, all processes) per stage, and
-the ratios kg/bound and naive/kg. Each timed stage starts once the system has written back what
-the stage before it wrote (``os.sync()``): the generated corpus, a build's store. Timings on a
-shared machine are noisy: compare ratios.
+the ratios kg/bound and naive/kg; before each size, how fast the machine is just then
+(:mod:`kg.bench.machine`), to set one run's seconds beside another's. Each timed stage starts
+once the system has written back what the stage before it wrote (``os.sync()``): the generated
+corpus, a build's store. Timings on a shared machine are noisy: compare ratios.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import machine
 from .memory import PeakRSS
 
 #: One-edit rebuilds timed of each kind (prose, successor) after the full build.
@@ -93,6 +95,7 @@ def run_size(n: int, work: Path, jobs: int, naive_max: int, seed: int,
     started = time.perf_counter()
     generate(n, src, seed=seed)
     print(f"\n{n:,} dossiers (generated in {time.perf_counter() - started:.1f} s)")
+    print(f"  {machine.measure(work)}")
     print(f"  {'stage':<34} {'seconds':>9} {'dossiers/s':>10} {'triples/s':>12} {'peak MiB':>8}")
 
     os.sync()  # each timed stage starts with the disk's write-back of the one before done
