@@ -321,7 +321,7 @@ def _validate_on(db: Any, result: Any, outcome: BuildOutcome, state: Any,
     started = time.perf_counter()
     corpus_key = result.corpus_key()
     reused = state is not None and state.corpus_key == corpus_key
-    delta = outcome.store.changed if outcome.store is not None else None
+    delta = outcome.store.changed  # (the load's report, which the store's sync just made)
     if reused:
         corpus = state.corpus
         stage = "validate (corpus rules kept)"

@@ -603,8 +603,8 @@ def synced_store(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
     started = time.perf_counter()
     path = Path(store_dir)
     report = LoadReport(target=str(path), method="embedded")
-    replace = changed is not None and path.is_dir()
-    if not replace:
+    replacing = changed if changed is not None and path.is_dir() else None
+    if replacing is None:
         fresh = path.with_name(f".{path.name}.new")
         old = path.with_name(f".{path.name}.old")
         for leftover in (fresh, old):
@@ -621,9 +621,8 @@ def synced_store(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
         shutil.rmtree(old, ignore_errors=True)
         report.loaded = dict.fromkeys(graphs, 0)
     with open_store(path) as store:
-        if replace:
-            assert changed is not None
-            report.changed = _replace_graphs(store, changed, set(graphs), watch, report)
+        if replacing is not None:
+            report.changed = _replace_graphs(store, replacing, set(graphs), watch, report)
         report.seconds = time.perf_counter() - started
         try:
             yield store, report

@@ -78,14 +78,15 @@ def disk(work: Path, size: int = DISK_BYTES) -> float:
     """Bytes per second for writing ``size`` bytes to a file in ``work`` and syncing it."""
     path = work / ".kg-bench-disk"
     block = os.urandom(2**20)
+    blocks = max(1, size // len(block))
     try:
         started = time.perf_counter()
         with open(path, "wb") as fh:
-            for _ in range(max(1, size // len(block))):
+            for _ in range(blocks):
                 fh.write(block)
             fh.flush()
             os.fsync(fh.fileno())
-        return max(1, size // len(block)) * len(block) / (time.perf_counter() - started)
+        return blocks * len(block) / (time.perf_counter() - started)
     finally:
         path.unlink(missing_ok=True)
 
