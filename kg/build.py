@@ -433,7 +433,8 @@ def _store_and_validate(result: Any, out: Path, validate: bool, store: str | Pat
         reads = result.corpus_reads if validate and state is not None and state.corpus_key \
             else None
         watch = None if reads is None else frozenset(p[1:-1] for p in reads)
-        with synced_store(store_dir, nquads, graphs, changed, watch) as (db, outcome.store):
+        held = state.sigs.keys() if state is not None else None  # what the store holds
+        with synced_store(store_dir, nquads, graphs, changed, watch, held) as (db, outcome.store):
             try:
                 result.timings["load"] = time.perf_counter() - started
                 sigs = {d.graph: d.sig for d in result.done}

@@ -22,7 +22,7 @@ import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -582,7 +582,8 @@ def _bulk_load(store: ox.Store, nquads: Path) -> None:
 @contextlib.contextmanager
 def synced_store(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
                  changed: Mapping[str, bytes] | None = None,
-                 watch: frozenset[str] | None = None) -> Iterator[tuple[ox.Store, LoadReport]]:
+                 watch: frozenset[str] | None = None, held: Collection[str] | None = None
+                 ) -> Iterator[tuple[ox.Store, LoadReport]]:
     """Make the store at ``store_dir`` hold exactly a build's named graphs; yield it, still open,
     with the load's report (the store is flushed and closed on exit).
 
@@ -593,7 +594,9 @@ def synced_store(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
 
     When graphs are replaced and ``watch`` (predicate IRIs) is given, the report's ``changed``
     holds the triples with those predicates that differ between each replaced or removed graph
-    and what it held before.
+    and what it held before. ``held``, if known, names the graphs the store holds (those of the
+    build that last synced it): the graphs to remove are then found among them, not by listing
+    every graph in the store (a 10k rebuild's update: 0.11-0.22 s listing, 0.02-0.04 s not).
 
     The store stays open for what the build does next (its validation): one opening and one
     flush of RocksDB's files per build.
@@ -622,7 +625,7 @@ def synced_store(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
         report.loaded = dict.fromkeys(graphs, 0)
     with open_store(path) as store:
         if replacing is not None:
-            report.changed = _replace_graphs(store, replacing, set(graphs), watch, report)
+            report.changed = _replace_graphs(store, replacing, set(graphs), watch, report, held)
         report.seconds = time.perf_counter() - started
         try:
             yield store, report
@@ -631,9 +634,11 @@ def synced_store(store_dir: Path | str, nquads: Path, graphs: Sequence[str],
 
 
 def _replace_graphs(store: ox.Store, changed: Mapping[str, bytes], wanted: set[str],
-                    watch: frozenset[str] | None, report: LoadReport) -> set[ox.Triple] | None:
-    """Replace the ``changed`` graphs, remove those not ``wanted``, noted in ``report``; return
-    the triples with ``watch`` predicates that differ, if watched."""
+                    watch: frozenset[str] | None, report: LoadReport,
+                    held: Collection[str] | None = None) -> set[ox.Triple] | None:
+    """Replace the ``changed`` graphs, remove those not ``wanted`` (of those ``held``, if known,
+    else of all the store has), noted in ``report``; return the triples with ``watch``
+    predicates that differ, if watched."""
     diff: set[ox.Triple] = set()
 
     def watched(quads: Iterable[ox.Quad]) -> set[ox.Triple]:
@@ -645,8 +650,11 @@ def _replace_graphs(store: ox.Store, changed: Mapping[str, bytes], wanted: set[s
         diff |= before ^ watched(quads)
         store.update(replace_graph_update(iri, triples_of(quads)))
         report.loaded[iri] = len(quads)
-    for g in list(store.named_graphs()):
-        if isinstance(g, ox.NamedNode) and g.value not in wanted:
+    present = list(store.named_graphs()) if held is None else \
+        [ox.NamedNode(iri) for iri in sorted(held) if iri not in wanted]
+    for g in present:
+        if isinstance(g, ox.NamedNode) and g.value not in wanted and \
+                store.contains_named_graph(g):
             diff |= watched(store.quads_for_pattern(None, None, None, g))
             store.remove_graph(g)
             report.removed.append(g.value)

@@ -166,6 +166,7 @@ def test_added_and_removed_dossiers(corpus: Path, tmp_path: Path) -> None:
     (corpus / "008_ecbb1391f9b2d7e7.txt").unlink()
     removed = _rebuild_equals_clean(corpus, out, tmp_path)
     assert removed.result.copied == 11 and removed.store.removed
+    assert _store_quads(out) == set(ox.parse(path=out / "kg.nq", format=ox.RdfFormat.N_QUADS))
     # Its title left the index: only the dossiers naming it (Mars 1 and Mars 3) are signed again.
     assert removed.result.signed == 2
     shutil.copy(SEEDS / "008_ecbb1391f9b2d7e7.txt", corpus / "zz_mars2.txt")

@@ -157,6 +157,28 @@ def test_a_fresh_build_store_loaded_in_slices_side_by_side_holds_the_whole_file(
     assert nquads.stat().st_size // 2048 > 100
 
 
+@pytest.mark.parametrize("known", [False, True])
+def test_a_store_synced_with_changed_graphs_replaces_them_and_drops_the_vanished(
+        tmp_path: Path, seeds, known: bool) -> None:
+    # A rebuild replaces the graphs it redid and removes those of dossiers gone since. The
+    # graphs to remove are found by listing the store, or, when the build knows what the store
+    # held (``held``: the last build's graphs), among those: the same store either way.
+    store = tmp_path / "store"
+    load_store(seeds, store)
+    iris = sorted(seeds)
+    kept, edited, gone = iris[2:], iris[0], iris[1]
+    new = [ox.Quad(q.subject, q.predicate, ox.Literal("edited"), q.graph_name)
+           for q in seeds[edited][:3]]
+    changed = {edited: ox.serialize(new, format=ox.RdfFormat.N_QUADS)}
+    held = iris if known else None
+    with synced_store(store, tmp_path / "unused.nq", [edited, *kept], changed,
+                      held=held) as (opened, report):
+        assert report.removed == [gone]
+        assert report.loaded == {edited: 3}
+    del opened
+    assert_store_holds(store, {edited: new, **{iri: seeds[iri] for iri in kept}})
+
+
 @given(lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"") + b"\n"),
                       max_size=60),
        unterminated=st.binary(max_size=10).map(lambda b: b.replace(b"\n", b"")),
