@@ -650,12 +650,12 @@ def _replace_graphs(store: ox.Store, changed: Mapping[str, bytes], wanted: set[s
         diff |= before ^ watched(quads)
         store.update(replace_graph_update(iri, triples_of(quads)))
         report.loaded[iri] = len(quads)
-    present = list(store.named_graphs()) if held is None else \
-        [ox.NamedNode(iri) for iri in sorted(held) if iri not in wanted]
-    for g in present:
-        if isinstance(g, ox.NamedNode) and g.value not in wanted and \
-                store.contains_named_graph(g):
+    if held is None:  # every graph the store holds, listed
+        held = [g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
+    for iri in sorted(set(held).difference(wanted)):
+        g = ox.NamedNode(iri)
+        if store.contains_named_graph(g):
             diff |= watched(store.quads_for_pattern(None, None, None, g))
             store.remove_graph(g)
-            report.removed.append(g.value)
+            report.removed.append(iri)
     return diff if watch is not None else None
