@@ -102,15 +102,17 @@ class Layout:
         return _strip(raw, self.header[fmt], self.footer.get(fmt, b""))
 
 
-def keyed(quads: Iterable[ox.Quad]) -> list[tuple[str, ox.Quad]]:
-    """Distinct quads with their N-Triples lines (``<s> <p> o .``), sorted by line.
+def keyed(statements: Iterable[ox.Triple | ox.Quad]) -> list[tuple[str, ox.Triple]]:
+    """One graph's distinct triples (quads: their triples) with their N-Triples lines
+    (``<s> <p> o .``), sorted by line.
 
     The lines come from one call of pyoxigraph's N-Triples writer, not three ``str()`` per
-    quad: a third less time. It escapes line breaks in literals, so each ``\\n`` ends a line (not
+    triple: a third less time. It escapes line breaks in literals, so each ``\\n`` ends a line (not
     ``str.splitlines``, which also splits at U+2028 and others that N-Triples leaves as they are).
     """
-    distinct = list(dict.fromkeys(quads))
-    text = ox.serialize([q.triple for q in distinct], format=ox.RdfFormat.N_TRIPLES).decode()
+    distinct = list(dict.fromkeys(t if isinstance(t, ox.Triple) else t.triple
+                                  for t in statements))
+    text = ox.serialize(distinct, format=ox.RdfFormat.N_TRIPLES).decode()
     return sorted(zip(text.split("\n")[:-1], distinct, strict=True))
 
 
@@ -121,31 +123,35 @@ def split_line(line: str) -> tuple[str, str, str]:
     return s, p, rest[:-2]
 
 
-def render(graph: str, keyed_quads: list[tuple[str, ox.Quad]], formats: Sequence[str],
+def render(graph: str, keyed_triples: list[tuple[str, ox.Triple]], formats: Sequence[str],
            layout: Layout) -> Part:
-    """Serialise one dossier's named graph (its quads as :func:`keyed` gives them) into its part
-    of each requested format."""
+    """Serialise one named graph (its triples as :func:`keyed` gives them) into its part of
+    each requested format. ``graph`` is the graph's IRI, a blank node's ``_:label``, or "" for
+    the default graph."""
     from .export import jsonld_nodes  # the JSON-LD writer lives with the other writers
 
-    quads = [q for _line, q in keyed_quads]
     key = owner_key(layout.base, graph)
     own: list[ox.Triple] = []
     shared: list[str] = []
     if key is None:
-        shared = [line for line, _q in keyed_quads]
+        shared = [line for line, _t in keyed_triples]
     else:
         exact, prefixes = _owned(layout.base, key)
         # The subject, as the line starts with it: one test per line, no term built.
         heads = (*(f"<{iri}> " for iri in exact), *(f"<{head}" for head in prefixes))
-        for line, q in keyed_quads:
+        for line, t in keyed_triples:
             if line.startswith(heads):
-                own.append(q.triple)
+                own.append(t)
             else:
                 shared.append(line)
     data: dict[str, bytes] = {}
     for fmt in formats:
-        if fmt in DATASET_FORMATS:
-            data[fmt] = layout.serialize(fmt, quads)
+        if fmt == "nq":
+            data[fmt] = _nquads(graph, keyed_triples)
+        elif fmt == "trig":
+            name = _graph_name(graph)
+            data[fmt] = layout.serialize(fmt, [ox.Quad(t.subject, t.predicate, t.object, name)
+                                               for _line, t in keyed_triples])
         elif fmt in ("ttl", "nt", "rdfxml"):
             data[fmt] = layout.serialize(fmt, own)
         elif fmt == "jsonld":
@@ -156,7 +162,22 @@ def render(graph: str, keyed_quads: list[tuple[str, ox.Quad]], formats: Sequence
     for t in own:
         if t.predicate.value == RDF_TYPE:
             types[t.object.value] = types.get(t.object.value, 0) + 1
-    return Part(graph, data, shared, len(quads), len(own), types)
+    return Part(graph, data, shared, len(keyed_triples), len(own), types)
+
+
+def _graph_name(graph: str) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:
+    if not graph:
+        return ox.DefaultGraph()
+    return ox.BlankNode(graph[2:]) if graph.startswith("_:") else ox.NamedNode(graph)
+
+
+def _nquads(graph: str, keyed_triples: list[tuple[str, ox.Triple]]) -> bytes:
+    """A graph's N-Quads, from its N-Triples lines: each line with the graph's name put before
+    its final ``.``, as pyoxigraph's N-Quads writer would write it (tested)."""
+    if not graph:
+        return "".join([line + "\n" for line, _t in keyed_triples]).encode()
+    end = f"{graph} .\n" if graph.startswith("_:") else f"<{graph}> .\n"
+    return "".join([line[:-1] + end for line, _t in keyed_triples]).encode()
 
 
 def _json_items(nodes: list[dict[str, Any]]) -> bytes:

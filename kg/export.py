@@ -201,9 +201,11 @@ def write(quads: Iterable[ox.Quad], dest: IO[bytes] | str | Path, fmt: str | For
     from .chunks import Assembler, Layout, keyed, render
 
     f = fmt if isinstance(fmt, Format) else get_format(fmt)
-    by_graph: dict[str, list[ox.Quad]] = {}
+    by_graph: dict[str, list[ox.Quad]] = {}  # graph IRI, blank node "_:label", default ""
     for q in quads:
-        name = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+        g = q.graph_name
+        name = g.value if isinstance(g, ox.NamedNode) else \
+            f"_:{g.value}" if isinstance(g, ox.BlankNode) else ""
         by_graph.setdefault(name, []).append(q)
     layout = Layout(base)
 

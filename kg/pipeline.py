@@ -30,7 +30,7 @@ from .dossier import decode, parse
 from .errors import DossierError, Problem
 from .export import get_format
 from .manifest import Manifest, identity
-from .mapping import FIELDS, Contribution, Index, contribution, dossier_iri, entity_key, map_record
+from .mapping import FIELDS, Contribution, Index, contribution, dossier_iri, entity_key, map_triples
 from .record import Record, extract
 from .vocab import name_key, pad_key
 
@@ -803,7 +803,7 @@ def _render(db: Cache, job: Job, items: list[tuple[str, str]]) -> list[tuple[byt
     for rec in db.records_of(items):
         assert rec is not None
         graph = dossier_iri(base, rec.title)
-        graphs[graph] = keyed(map_record(rec, index, base))
+        graphs[graph] = keyed(map_triples(rec, index, base))
         parts.append(render(graph, graphs[graph], formats, layout))
         if job.validate:
             parts[-1].corpus = corpus_digest((line for line, _q in graphs[graph]), job.reads)
@@ -853,15 +853,17 @@ def _validate_batch(parts: list[Part], graphs: dict[str, list[tuple[str, Any]]],
     dossier_shapes = engine("dossier")
     by_graph = {p.graph: p for p in parts}
     found: dict[str, list[Any]] = {}
-    kept: list[ox.Quad] = []  # the triples the SPARQL constraints read: a tenth of them
+    kept: list[str] = []  # the triples the SPARQL constraints read (a tenth), as N-Quads
     for part in parts:
-        data = Data.from_lines(graphs[part.graph], wanted)
-        kept.extend(data.kept if wanted is not None else data.quads)
+        data = Data.from_lines(graphs[part.graph], part.graph, wanted)
+        kept.extend(data.kept)
         results = dossier_shapes.validate(data, sparql=False)
         if results:
             found[part.graph] = results
+    # Parsed in pyoxigraph, no Python object per quad; leniently: the lines are pyoxigraph's own
+    # output from terms it checked.
     store = ox.Store()
-    store.extend(kept)
+    store.load("".join(kept).encode(), format=ox.RdfFormat.N_QUADS, lenient=True)
     sparql = dossier_shapes.validate_store(store)
     if sparql:  # which dossier's graph a SPARQL result came from
         batch = Provenance.from_lines({g: (line for line, _q in quads)

@@ -135,7 +135,7 @@ class Data:
         self._inv: dict[Any, dict[str, list[Any]]] | None = None
         self._objects_of: dict[str, set[Any]] | None = None
         self._store: ox.Store | None = None
-        self.kept: list[ox.Quad] = []
+        self.kept: list[str] = []  # N-Quads lines, see from_lines
         self._types: dict[Any, frozenset[str]] = {}
 
     @property
@@ -160,22 +160,24 @@ class Data:
         return self._objects_of
 
     @classmethod
-    def from_lines(cls, pairs: list[tuple[str, ox.Quad]],
+    def from_lines(cls, pairs: list[tuple[str, ox.Triple]], graph: str,
                    keep: frozenset[str] | None = None) -> Data:
-        """From (N-Triples line, quad) pairs as :func:`kg.chunks.keyed` gives them: the terms
-        come from the line, and only a literal object is read from its quad. The lines are
-        distinct (one graph's). ``kept`` lists the quads whose predicate is in ``keep``."""
-        kept: list[ox.Quad] = []
+        """From one graph's (N-Triples line, triple) pairs as :func:`kg.chunks.keyed` gives
+        them: the terms come from the line, and only a literal object is read from its triple.
+        ``kept`` lists, as N-Quads lines in ``graph`` (an IRI), the triples whose predicate is
+        in ``keep`` (None: all of them)."""
+        kept: list[str] = []
+        end = f"<{graph}> .\n"
 
         def spo() -> Iterator[tuple[Any, str, Any]]:
-            for line, q in pairs:  # as kg.chunks.split_line, inline: this runs per triple
+            for line, t in pairs:  # as kg.chunks.split_line, inline: this runs per triple
                 s, p, o = line.split(" ", 2)
                 p = p[1:-1]
-                if keep is not None and p in keep:
-                    kept.append(q)
-                yield s, p, (q.object if o[0] == '"' else o[:-2])
+                if keep is None or p in keep:
+                    kept.append(line[:-1] + end)
+                yield s, p, (t.object if o[0] == '"' else o[:-2])
 
-        data = cls([q for _line, q in pairs], spo(), distinct=True)
+        data = cls([t for _line, t in pairs], spo(), distinct=True)
         data.kept = kept
         return data
 
