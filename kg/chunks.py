@@ -171,12 +171,17 @@ def _graph_name(graph: str) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:
     return ox.BlankNode(graph[2:]) if graph.startswith("_:") else ox.NamedNode(graph)
 
 
-def _nquads(graph: str, keyed_triples: list[tuple[str, ox.Triple]]) -> bytes:
-    """A graph's N-Quads, from its N-Triples lines: each line with the graph's name put before
-    its final ``.``, as pyoxigraph's N-Quads writer would write it (tested)."""
+def quad_end(graph: str) -> str:
+    """What follows a graph's N-Triples line, less its final ``.``, to make the N-Quads line
+    pyoxigraph's writer would write (``graph`` as :func:`render` takes it; tested)."""
     if not graph:
-        return "".join([line + "\n" for line, _t in keyed_triples]).encode()
-    end = f"{graph} .\n" if graph.startswith("_:") else f"<{graph}> .\n"
+        return ".\n"
+    return f"{graph} .\n" if graph.startswith("_:") else f"<{graph}> .\n"
+
+
+def _nquads(graph: str, keyed_triples: list[tuple[str, ox.Triple]]) -> bytes:
+    """A graph's N-Quads, from its N-Triples lines (see :func:`quad_end`)."""
+    end = quad_end(graph)
     return "".join([line[:-1] + end for line, _t in keyed_triples]).encode()
 
 

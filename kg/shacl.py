@@ -164,10 +164,12 @@ class Data:
                    keep: frozenset[str] | None = None) -> Data:
         """From one graph's (N-Triples line, triple) pairs as :func:`kg.chunks.keyed` gives
         them: the terms come from the line, and only a literal object is read from its triple.
-        ``kept`` lists, as N-Quads lines in ``graph`` (an IRI), the triples whose predicate is
+        ``kept`` lists, as N-Quads lines in ``graph``, the triples whose predicate is
         in ``keep`` (None: all of them)."""
+        from .chunks import quad_end
+
         kept: list[str] = []
-        end = f"<{graph}> .\n"
+        end = quad_end(graph)
 
         def spo() -> Iterator[tuple[Any, str, Any]]:
             for line, t in pairs:  # as kg.chunks.split_line, inline: this runs per triple
