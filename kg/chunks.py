@@ -28,7 +28,6 @@ import pyoxigraph as ox
 from .vocab import PATHS, PREFIXES, RDF_TYPE, resource_prefixes
 
 UNION_FORMATS = ("ttl", "nt", "rdfxml", "jsonld", "jsonld-framed")
-DATASET_FORMATS = ("nq", "trig")
 _NO_COPY_RANGE = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP}  # read/write instead
 _OX = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
        "rdfxml": ox.RdfFormat.RDF_XML, "nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
@@ -163,6 +162,14 @@ def render(graph: str, keyed_triples: list[tuple[str, ox.Triple]], formats: Sequ
         if t.predicate.value == RDF_TYPE:
             types[t.object.value] = types.get(t.object.value, 0) + 1
     return Part(graph, data, shared, len(keyed_triples), len(own), types)
+
+
+def graph_key(name: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> str:
+    """A graph's name as :func:`render` takes it: its IRI, ``_:label`` for a blank node, ""
+    for the default graph (:func:`_graph_name` is the way back)."""
+    if isinstance(name, ox.NamedNode):
+        return name.value
+    return f"_:{name.value}" if isinstance(name, ox.BlankNode) else ""
 
 
 def _graph_name(graph: str) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:

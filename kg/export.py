@@ -198,15 +198,12 @@ def get_format(name: str) -> Format:
 def write(quads: Iterable[ox.Quad], dest: IO[bytes] | str | Path, fmt: str | Format,
           base: str) -> None:
     """Write ``quads`` to a binary stream or (atomically) to a file path, in kg's layout."""
-    from .chunks import Assembler, Layout, keyed, render
+    from .chunks import Assembler, Layout, graph_key, keyed, render
 
     f = fmt if isinstance(fmt, Format) else get_format(fmt)
-    by_graph: dict[str, list[ox.Quad]] = {}  # graph IRI, blank node "_:label", default ""
+    by_graph: dict[str, list[ox.Quad]] = {}
     for q in quads:
-        g = q.graph_name
-        name = g.value if isinstance(g, ox.NamedNode) else \
-            f"_:{g.value}" if isinstance(g, ox.BlankNode) else ""
-        by_graph.setdefault(name, []).append(q)
+        by_graph.setdefault(graph_key(q.graph_name), []).append(q)
     layout = Layout(base)
 
     def emit(out: IO[bytes]) -> None:
